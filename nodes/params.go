@@ -1,0 +1,258 @@
+package nodes
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/mat"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Params owns learnable tensors by name. A learnable is created once, with
+// its initializer, the first time any graph asks for it; every graph that
+// asks again gets a node bound to the very same tensor. That is what lets a
+// network compile one graph per batch shape while all of them train one set
+// of weights, and lets a solver keep its state per tensor.
+//
+// Params is not safe for concurrent use.
+type Params struct {
+	dtype   tensor.Dtype
+	rng     *rand.Rand
+	tensors map[string]*tensor.Dense
+	nodes   map[*gorgonia.ExprGraph]map[string]*gorgonia.Node
+}
+
+// NewParams returns an empty store whose learnables have the given dtype
+// (tensor.Float64 or tensor.Float32) and whose initializers draw from a
+// generator seeded with seed, so that one seed always gives the same weights.
+func NewParams(dtype tensor.Dtype, seed uint64) (*Params, error) {
+	if dtype != tensor.Float64 && dtype != tensor.Float32 {
+		return nil, errors.Errorf("nodes: params: dtype %v is not supported, use float64 or float32", dtype)
+	}
+	return &Params{
+		dtype:   dtype,
+		rng:     rand.New(rand.NewPCG(seed, 0x5eb9a9b)),
+		tensors: make(map[string]*tensor.Dense),
+		nodes:   make(map[*gorgonia.ExprGraph]map[string]*gorgonia.Node),
+	}, nil
+}
+
+// Dtype returns the dtype of every learnable in the store.
+func (p *Params) Dtype() tensor.Dtype { return p.dtype }
+
+// Names returns the names of the learnables, sorted.
+func (p *Params) Names() []string {
+	names := make([]string, 0, len(p.tensors))
+	for n := range p.tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Tensor returns the learnable called name, or nil if there is none.
+func (p *Params) Tensor(name string) *tensor.Dense { return p.tensors[name] }
+
+// Set copies value into the learnable called name. The learnable must exist
+// and value must have its shape; the tensor itself is kept, so graphs that
+// already use it see the new values.
+func (p *Params) Set(name string, value []float64) error {
+	t, ok := p.tensors[name]
+	if !ok {
+		return errors.Errorf("nodes: params: no learnable %q", name)
+	}
+	if len(value) != t.Shape().TotalSize() {
+		return errors.Errorf("nodes: params: learnable %q has shape %v (%d values), got %d values",
+			name, t.Shape(), t.Shape().TotalSize(), len(value))
+	}
+	for i, v := range value {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return errors.Errorf("nodes: params: learnable %q: value %d is %v", name, i, v)
+		}
+	}
+	copyInto(t, value)
+	return nil
+}
+
+// Values returns a float64 copy of the learnable called name in row-major
+// order, or nil if there is none.
+func (p *Params) Values(name string) []float64 {
+	t, ok := p.tensors[name]
+	if !ok {
+		return nil
+	}
+	return toFloat64(t)
+}
+
+// Node returns a node of graph g bound to the learnable called name,
+// creating the learnable with init on first use. Asking for an existing
+// learnable with another shape is an error: that is how a layer built with
+// the wrong sizes is caught before it computes anything.
+func (p *Params) Node(g *gorgonia.ExprGraph, name string, shape tensor.Shape, init Initializer) (*gorgonia.Node, error) {
+	if g == nil {
+		return nil, errors.Errorf("nodes: params: learnable %q: nil graph", name)
+	}
+	if name == "" {
+		return nil, errors.New("nodes: params: learnable with an empty name")
+	}
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, errors.Errorf("nodes: params: learnable %q: shape %v has a non-positive size", name, shape)
+		}
+	}
+	t, ok := p.tensors[name]
+	if ok && !t.Shape().Eq(shape) {
+		return nil, errors.Errorf("nodes: params: learnable %q has shape %v, asked for %v", name, t.Shape(), shape)
+	}
+	if !ok {
+		if init == nil {
+			init = Zeros()
+		}
+		vals := make([]float64, shape.TotalSize())
+		if err := init(p.rng, shape, vals); err != nil {
+			return nil, errors.Wrapf(err, "nodes: params: initializing %q", name)
+		}
+		t = newDense(p.dtype, shape)
+		copyInto(t, vals)
+		p.tensors[name] = t
+	}
+	byName := p.nodes[g]
+	if byName == nil {
+		byName = make(map[string]*gorgonia.Node)
+		p.nodes[g] = byName
+	}
+	if n, ok := byName[name]; ok {
+		return n, nil
+	}
+	n := gorgonia.NodeFromAny(g, t, gorgonia.WithName(name))
+	byName[name] = n
+	return n, nil
+}
+
+// Forget drops the store's record of the nodes it made in g, so that a graph
+// that is no longer used can be collected. The tensors stay.
+func (p *Params) Forget(g *gorgonia.ExprGraph) { delete(p.nodes, g) }
+
+func copyInto(t *tensor.Dense, vals []float64) {
+	switch d := t.Data().(type) {
+	case []float64:
+		copy(d, vals)
+	case []float32:
+		for i, v := range vals {
+			d[i] = float32(v)
+		}
+	}
+}
+
+func toFloat64(t *tensor.Dense) []float64 {
+	t = materialize(t)
+	switch d := t.Data().(type) {
+	case []float64:
+		return append([]float64(nil), d...)
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	return nil
+}
+
+// An Initializer fills out, the row-major values of a learnable of the given
+// shape, drawing any randomness from rng.
+type Initializer func(rng *rand.Rand, shape tensor.Shape, out []float64) error
+
+// Zeros initializes every value to 0.
+func Zeros() Initializer { return Constant(0) }
+
+// Constant initializes every value to v.
+func Constant(v float64) Initializer {
+	return func(_ *rand.Rand, _ tensor.Shape, out []float64) error {
+		for i := range out {
+			out[i] = v
+		}
+		return nil
+	}
+}
+
+// GlorotUniform draws from U(-a, a) with a = sqrt(6/(fanIn+fanOut)), the
+// Glorot (Xavier) initializer that MATLAB uses for input weights. For an LSTM
+// MATLAB takes fanIn = InputSize and fanOut = 4*NumHiddenUnits.
+func GlorotUniform(fanIn, fanOut int) Initializer {
+	return func(rng *rand.Rand, _ tensor.Shape, out []float64) error {
+		if fanIn <= 0 || fanOut <= 0 {
+			return errors.Errorf("glorot: fan-in %d and fan-out %d must be positive", fanIn, fanOut)
+		}
+		a := math.Sqrt(6 / float64(fanIn+fanOut))
+		for i := range out {
+			out[i] = (2*rng.Float64() - 1) * a
+		}
+		return nil
+	}
+}
+
+// Orthogonal initializes a matrix with Q of the QR decomposition of a matrix
+// drawn from the unit normal distribution, MATLAB's default for recurrent
+// weights: it keeps the recurrent map norm-preserving at the start of
+// training. The signs of Q's columns follow those of R's diagonal so that Q
+// is uniformly distributed over the orthogonal matrices.
+func Orthogonal() Initializer {
+	return func(rng *rand.Rand, shape tensor.Shape, out []float64) error {
+		if len(shape) != 2 {
+			return errors.Errorf("orthogonal: shape %v is not a matrix", shape)
+		}
+		rows, cols := shape[0], shape[1]
+		tall := rows >= cols
+		r, c := rows, cols
+		if !tall {
+			r, c = cols, rows
+		}
+		z := mat.NewDense(r, c, nil)
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				z.Set(i, j, rng.NormFloat64())
+			}
+		}
+		var qr mat.QR
+		qr.Factorize(z)
+		var q, rr mat.Dense
+		qr.QTo(&q)
+		qr.RTo(&rr)
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				a, b := i, j
+				if !tall {
+					a, b = j, i
+				}
+				v := q.At(a, b)
+				if rr.At(b, b) < 0 {
+					v = -v
+				}
+				out[i*cols+j] = v
+			}
+		}
+		return nil
+	}
+}
+
+// UnitForgetGateBias initializes an LSTM bias of 4*hidden values, gates in the
+// order input, forget, cell candidate, output, with ones for the forget gate
+// and zeros elsewhere (MATLAB's default): the cell starts by remembering.
+func UnitForgetGateBias(hidden int) Initializer {
+	return func(_ *rand.Rand, shape tensor.Shape, out []float64) error {
+		if len(out) != 4*hidden {
+			return errors.Errorf("unit forget gate bias: %d values, want 4*%d", len(out), hidden)
+		}
+		for i := range out {
+			out[i] = 0
+		}
+		for i := hidden; i < 2*hidden; i++ {
+			out[i] = 1
+		}
+		return nil
+	}
+}
