@@ -1,0 +1,196 @@
+package rnn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes"
+)
+
+// OutputMode says what a recurrent layer outputs: MATLAB's OutputMode.
+type OutputMode int
+
+const (
+	// Sequence outputs every timestep (MATLAB's default, "sequence").
+	Sequence OutputMode = iota
+	// Last outputs the last timestep only ("last"); with a mask, each
+	// sequence's own last real timestep.
+	Last
+)
+
+func (m OutputMode) String() string {
+	switch m {
+	case Sequence:
+		return "sequence"
+	case Last:
+		return "last"
+	}
+	return fmt.Sprintf("OutputMode(%d)", int(m))
+}
+
+// ParseOutputMode returns the output mode with MATLAB's name s ("sequence"
+// or "last", any case).
+func ParseOutputMode(s string) (OutputMode, error) {
+	switch strings.ToLower(s) {
+	case "sequence":
+		return Sequence, nil
+	case "last":
+		return Last, nil
+	}
+	return 0, errors.Errorf("rnn: unknown output mode %q (want sequence or last)", s)
+}
+
+// Unrolled is a cell applied over a sequence: the nodes a caller reads, feeds
+// or differentiates.
+type Unrolled struct {
+	Cell Cell
+	Mode OutputMode
+	// Outputs holds the cell's output at every timestep with Sequence, and
+	// only the last with Last.
+	Outputs []*gorgonia.Node
+	// Initial is the state before the first timestep: the nodes passed with
+	// WithInitialState, or zero-valued input nodes called
+	// "<cell>/initial/<part>" that a caller may Let to carry state in.
+	Initial State
+	// Final is the state after the last timestep (with a mask, after each
+	// sequence's last real timestep): what a stateful caller reads to carry
+	// state into the next chunk.
+	Final State
+
+	named map[string]*gorgonia.Node
+}
+
+// Node returns the node a cell named at a timestep ("lstm1/t7/forget"), or
+// nil if there is none.
+func (u *Unrolled) Node(name string) *gorgonia.Node { return u.named[name] }
+
+// NodeNames returns the names of all nodes that the cell named, in no
+// particular order.
+func (u *Unrolled) NodeNames() []string {
+	names := make([]string, 0, len(u.named))
+	for n := range u.named {
+		names = append(names, n)
+	}
+	return names
+}
+
+// UnrollOption configures Unroll.
+type UnrollOption func(*unrollConfig)
+
+type unrollConfig struct {
+	mode    OutputMode
+	initial State
+	masks   []*gorgonia.Node
+}
+
+// WithOutputMode sets the output mode (Sequence by default).
+func WithOutputMode(m OutputMode) UnrollOption { return func(c *unrollConfig) { c.mode = m } }
+
+// WithInitialState starts the recurrence from st instead of zeros: one B×n
+// node per part of the cell's state.
+func WithInitialState(st State) UnrollOption { return func(c *unrollConfig) { c.initial = st } }
+
+// WithMask gives one vector of B values per timestep, 1 for a real step and
+// 0 for padding. On a padded step the state is held as it was (see
+// nodes.Masked), so that outputs, final states and gradients of each
+// sequence are exactly those it gets unpadded.
+func WithMask(masks []*gorgonia.Node) UnrollOption { return func(c *unrollConfig) { c.masks = masks } }
+
+// Unroll applies cell over the inputs xs, one B×InputSize node per
+// timestep, in the cell's graph.
+func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
+	var cfg unrollConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cell == nil {
+		return nil, errors.New("rnn: unroll: nil cell")
+	}
+	name := cell.Name()
+	if cfg.mode != Sequence && cfg.mode != Last {
+		return nil, errors.Errorf("rnn: unroll %q: invalid output mode %v", name, cfg.mode)
+	}
+	if len(xs) == 0 {
+		return nil, errors.Errorf("rnn: unroll %q: empty sequence (no timesteps)", name)
+	}
+	if xs[0] == nil || xs[0].Dims() != 2 {
+		return nil, errors.Errorf("rnn: unroll %q: input at t=0 must be a B×F matrix", name)
+	}
+	b, dt, g := xs[0].Shape()[0], xs[0].Dtype(), xs[0].Graph()
+	for t, x := range xs {
+		if x == nil || x.Dims() != 2 || x.Shape()[0] != b || x.Shape()[1] != cell.InputSize() {
+			return nil, errors.Errorf("rnn: unroll %q: input at t=%d has shape %v, want (%d, %d)", name, t, shapeOrNil(x), b, cell.InputSize())
+		}
+		if x.Dtype() != dt {
+			return nil, errors.Errorf("rnn: unroll %q: input at t=%d has dtype %v, t=0 has %v", name, t, x.Dtype(), dt)
+		}
+	}
+	if cfg.masks != nil && len(cfg.masks) != len(xs) {
+		return nil, errors.Errorf("rnn: unroll %q: %d masks for %d timesteps", name, len(cfg.masks), len(xs))
+	}
+	for t, m := range cfg.masks {
+		if m == nil || m.Dims() != 1 || m.Shape()[0] != b || m.Dtype() != dt {
+			return nil, errors.Errorf("rnn: unroll %q: mask at t=%d must be a vector of %d %v values, got %v", name, t, b, dt, shapeOrNil(m))
+		}
+	}
+	sizes, parts := cell.StateSizes(), cell.StateNames()
+	state := cfg.initial
+	if state == nil {
+		state = make(State, len(sizes))
+		for i, n := range sizes {
+			z := tensor.New(tensor.WithShape(b, n), tensor.Of(dt))
+			state[i] = gorgonia.NodeFromAny(g, z, gorgonia.WithName(name+"/initial/"+parts[i]))
+		}
+	}
+	if err := checkState(name, "initial state", state, b, sizes, dt); err != nil {
+		return nil, err
+	}
+	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, named: make(map[string]*gorgonia.Node)}
+	for t, x := range xs {
+		s := Step{T: t, named: u.named}
+		next, err := cell.Step(s, x, state)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkState(name, fmt.Sprintf("state at t=%d", t), next, b, sizes, dt); err != nil {
+			return nil, err
+		}
+		if cfg.masks != nil {
+			for i := range next {
+				if next[i], err = nodes.Masked(next[i], state[i], cfg.masks[t]); err != nil {
+					return nil, errors.Wrapf(err, "rnn: unroll %q at t=%d", name, t)
+				}
+				s.Name(name, "masked/"+parts[i], next[i])
+			}
+		}
+		state = next
+		if cfg.mode == Sequence || t == len(xs)-1 {
+			u.Outputs = append(u.Outputs, cell.Output(state))
+		}
+	}
+	u.Final = state
+	return u, nil
+}
+
+func checkState(cell, what string, st State, b int, sizes []int, dt tensor.Dtype) error {
+	if len(st) != len(sizes) {
+		return errors.Errorf("rnn: unroll %q: %s has %d parts, want %d", cell, what, len(st), len(sizes))
+	}
+	for i, n := range st {
+		if n == nil || n.Dims() != 2 || n.Shape()[0] != b || n.Shape()[1] != sizes[i] || n.Dtype() != dt {
+			return errors.Errorf("rnn: unroll %q: %s part %d has shape %v, want (%d, %d) of %v", cell, what, i, shapeOrNil(n), b, sizes[i], dt)
+		}
+	}
+	return nil
+}
+
+func shapeOrNil(n *gorgonia.Node) any {
+	if n == nil {
+		return "nil"
+	}
+	return n.Shape()
+}
