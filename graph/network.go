@@ -1,0 +1,173 @@
+package graph
+
+import (
+	"container/list"
+	"fmt"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes"
+)
+
+// Network is a layer array with its learnables. It builds a Gorgonia graph
+// for each batch shape it meets, compiles it once into a tape machine and
+// keeps it in a cache, so that every later batch of that shape only copies
+// data in and runs.
+//
+// A Network is not safe for concurrent use.
+type Network struct {
+	layers []layer
+	params *nodes.Params
+	dtype  tensor.Dtype
+	seed   uint64
+
+	cacheSize int
+	programs  map[programKey]*list.Element
+	lru       *list.List // of *program, most recently used first
+	compiled  int
+}
+
+// Option configures a Network.
+type Option func(*netConfig)
+
+type netConfig struct {
+	dtype     tensor.Dtype
+	seed      uint64
+	cacheSize int
+}
+
+// WithDtype sets the element type of the learnables and of every
+// computation: tensor.Float32 (the default, as in MATLAB and PyTorch) or
+// tensor.Float64.
+func WithDtype(dt tensor.Dtype) Option { return func(c *netConfig) { c.dtype = dt } }
+
+// WithSeed seeds the initializers and the dropout masks, so that one seed
+// gives the same network and, for the same batches, the same training run
+// (1 by default).
+func WithSeed(seed uint64) Option { return func(c *netConfig) { c.seed = seed } }
+
+// WithCacheSize sets how many compiled graphs (one per batch shape) the
+// network keeps; the least recently used goes first (32 by default).
+func WithCacheSize(n int) Option { return func(c *netConfig) { c.cacheSize = n } }
+
+// NewNetwork validates the layer array, creates and initializes its
+// learnables and returns the network.
+func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
+	cfg := netConfig{dtype: tensor.Float32, seed: 1, cacheSize: 32}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.cacheSize < 1 {
+		return nil, errors.Errorf("graph: cache size %d; want at least 1", cfg.cacheSize)
+	}
+	ls, err := resolve(layers)
+	if err != nil {
+		return nil, err
+	}
+	p, err := nodes.NewParams(cfg.dtype, cfg.seed)
+	if err != nil {
+		return nil, errors.Wrap(err, "graph")
+	}
+	n := &Network{
+		layers: ls, params: p, dtype: cfg.dtype, seed: cfg.seed, cacheSize: cfg.cacheSize,
+		programs: make(map[programKey]*list.Element), lru: list.New(),
+	}
+	// Building a one-step graph creates every learnable, in layer order,
+	// so that they exist (and can be read or set) before any training, and
+	// so that the initial weights depend on the seed alone.
+	g := gorgonia.NewGraph()
+	if _, err := n.build(g, programKey{batch: 1, steps: 1}); err != nil {
+		return nil, err
+	}
+	p.Forget(g)
+	return n, nil
+}
+
+// Dtype returns the element type of the network's computations.
+func (n *Network) Dtype() tensor.Dtype { return n.dtype }
+
+// InputSize returns the number of features per timestep.
+func (n *Network) InputSize() int { return n.layers[0].out }
+
+// OutputSize returns the number of classes or responses.
+func (n *Network) OutputSize() int { return n.layers[len(n.layers)-1].out }
+
+// IsClassifier reports whether the network ends with a classification output.
+func (n *Network) IsClassifier() bool { return n.layers[len(n.layers)-1].kind == classificationLayer }
+
+// String lists the layers, one per line, as MATLAB displays a layer array.
+func (n *Network) String() string {
+	var b strings.Builder
+	for i, l := range n.layers {
+		fmt.Fprintf(&b, "%3d  %v\n", i+1, l)
+	}
+	return b.String()
+}
+
+// Learnables returns the names of the learnables, sorted
+// ("fc1/Bias", "fc1/Weights", "lstm1/Bias", ...).
+func (n *Network) Learnables() []string { return n.params.Names() }
+
+// LearnableShape returns the shape of the learnable called name, or nil.
+func (n *Network) LearnableShape(name string) []int {
+	t := n.params.Tensor(name)
+	if t == nil {
+		return nil
+	}
+	return t.Shape().Clone()
+}
+
+// Learnable returns a copy of the values of the learnable called name in
+// row-major order (an LSTM's InputWeights are 4H×F, gates i, f, g, o).
+func (n *Network) Learnable(name string) ([]float64, error) {
+	v := n.params.Values(name)
+	if v == nil {
+		return nil, errors.Errorf("graph: no learnable %q (have %s)", name, strings.Join(n.Learnables(), ", "))
+	}
+	return v, nil
+}
+
+// SetLearnable replaces the values of the learnable called name; values
+// must have as many elements as its shape, in row-major order, all finite.
+func (n *Network) SetLearnable(name string, values []float64) error {
+	if n.params.Tensor(name) == nil {
+		return errors.Errorf("graph: no learnable %q (have %s)", name, strings.Join(n.Learnables(), ", "))
+	}
+	return errors.Wrap(n.params.Set(name, values), "graph")
+}
+
+// Compilations returns how many graphs the network has compiled so far: one
+// per batch shape (and per training or inference use) unless the cache had
+// to evict.
+func (n *Network) Compilations() int { return n.compiled }
+
+// program returns the compiled program for key, from the cache or newly
+// built and compiled.
+func (n *Network) program(key programKey) (*program, error) {
+	if e, ok := n.programs[key]; ok {
+		n.lru.MoveToFront(e)
+		return e.Value.(*program), nil
+	}
+	g := gorgonia.NewGraph()
+	p, err := n.build(g, key)
+	if err != nil {
+		n.params.Forget(g)
+		return nil, err
+	}
+	if err := p.compile(); err != nil {
+		n.params.Forget(g)
+		return nil, err
+	}
+	n.compiled++
+	n.programs[key] = n.lru.PushFront(p)
+	for n.lru.Len() > n.cacheSize {
+		old := n.lru.Remove(n.lru.Back()).(*program)
+		delete(n.programs, old.key)
+		n.params.Forget(old.g)
+		old.vm.Close()
+	}
+	return p, nil
+}

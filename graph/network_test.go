@@ -1,0 +1,340 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/optim"
+	"github.com/seqgraph/seqgraph/rnn"
+)
+
+// recorder is a solver that keeps a copy of the gradients it is given and
+// zeroes them without updating anything: it lets a test read the gradients
+// of a training step.
+type recorder struct{ grads map[string][]float64 }
+
+func (r *recorder) Step(vgs []gorgonia.ValueGrad) error {
+	r.grads = make(map[string][]float64)
+	for _, vg := range vgs {
+		g, err := vg.Grad()
+		if err != nil {
+			return err
+		}
+		d := g.(*tensor.Dense)
+		r.grads[vg.(interface{ Name() string }).Name()] = append([]float64(nil), d.Data().([]float64)...)
+		d.Zero()
+	}
+	return nil
+}
+
+// randomSequences returns n sequences of f features with lengths in
+// [minT, maxT].
+func randomSequences(t testing.TB, rng *rand.Rand, n, f, minT, maxT int) []dataset.Sequence {
+	t.Helper()
+	seqs := make([]dataset.Sequence, n)
+	for i := range seqs {
+		rows := make([][]float64, minT+rng.IntN(maxT-minT+1))
+		for j := range rows {
+			rows[j] = make([]float64, f)
+			for k := range rows[j] {
+				rows[j][k] = rng.NormFloat64()
+			}
+		}
+		s, err := dataset.NewSequence(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs[i] = s
+	}
+	return seqs
+}
+
+func classifierLayers(f, k int) []Layer {
+	return []Layer{
+		SequenceInput(f),
+		LSTM(4),
+		LSTM(3, WithOutputMode(rnn.Last)),
+		FullyConnected(k),
+		Softmax(),
+		ClassificationOutput(),
+	}
+}
+
+// TestNetworkGradientsAgainstFiniteDifferences checks a whole training step,
+// padded batch, mask, stacked layers, fully connected layer, softmax and
+// loss, against central differences of the loss that TrainStep reports.
+func TestNetworkGradientsAgainstFiniteDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	seqs := randomSequences(t, rng, 3, 2, 3, 5)
+	cases := []struct {
+		name   string
+		layers []Layer
+		src    func() (dataset.Source, error)
+	}{
+		{"classification", classifierLayers(2, 3), func() (dataset.Source, error) {
+			return dataset.NewClassification(seqs, []int{2, 0, 1}, 3)
+		}},
+		{"regression", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(2), RegressionOutput()},
+			func() (dataset.Source, error) {
+				return dataset.NewRegression(seqs, [][]float64{{1, -1}, {0.5, 2}, {-0.3, 0.1}})
+			}},
+	}
+	for _, c := range cases {
+		for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+			t.Run(c.name+"/"+dir.String(), func(t *testing.T) {
+				net, err := NewNetwork(c.layers, WithDtype(tensor.Float64), WithSeed(3))
+				if err != nil {
+					t.Fatal(err)
+				}
+				src, err := c.src()
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := dataset.MakeBatch(src, []int{0, 1, 2}, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(0.7))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !b.Padded() {
+					t.Fatal("test batch is not padded")
+				}
+				var rec recorder
+				if _, err := net.TrainStep(b, &rec); err != nil {
+					t.Fatal(err)
+				}
+				const h = 1e-6
+				lossAt := func() float64 {
+					l, err := net.TrainStep(b, &recorder{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return l
+				}
+				worst := 0.0
+				for _, name := range net.Learnables() {
+					vals, _ := net.Learnable(name)
+					for i := range vals {
+						orig := vals[i]
+						vals[i] = orig + h
+						_ = net.SetLearnable(name, vals)
+						fp := lossAt()
+						vals[i] = orig - h
+						_ = net.SetLearnable(name, vals)
+						fm := lossAt()
+						vals[i] = orig
+						_ = net.SetLearnable(name, vals)
+						num, tape := (fp-fm)/(2*h), rec.grads[name][i]
+						rel := math.Abs(num-tape) / math.Max(1e-3, math.Max(math.Abs(num), math.Abs(tape)))
+						if rel > worst {
+							worst = rel
+						}
+						if rel > 1e-6 {
+							t.Errorf("%s[%d]: tape %v, finite difference %v", name, i, tape, num)
+						}
+					}
+				}
+				t.Logf("worst relative error %.3g", worst)
+			})
+		}
+	}
+}
+
+func TestCompilesOncePerShape(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	seqs := randomSequences(t, rng, 64, 3, 6, 6)
+	labels := make([]int, len(seqs))
+	for i := range labels {
+		labels[i] = i % 2
+	}
+	src, err := dataset.NewClassification(seqs, labels, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork(classifierLayers(3, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	solver, err := optim.NewAdam()
+	if err != nil {
+		t.Fatal(err)
+	}
+	batcher, err := dataset.NewBatcher(src, 8, dataset.WithShuffle(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	for epoch := 0; epoch < 3; epoch++ {
+		for b, err := range batcher.Epoch(epoch) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := net.TrainStep(b, solver); err != nil {
+				t.Fatal(err)
+			}
+			steps++
+		}
+	}
+	if got := net.Compilations(); got != 1 {
+		t.Errorf("%d training steps on one shape compiled %d graphs, want 1", steps, got)
+	}
+	if _, err := net.Predict(src, 8); err != nil {
+		t.Fatal(err)
+	}
+	if got := net.Compilations(); got != 2 {
+		t.Errorf("prediction on the same shape: %d compilations, want 2 (one training, one inference graph)", got)
+	}
+	if _, err := net.Predict(src, 5); err != nil { // batches of 5 and a last one of 4
+		t.Fatal(err)
+	}
+	if got := net.Compilations(); got != 4 {
+		t.Errorf("after two new batch sizes: %d compilations, want 4", got)
+	}
+}
+
+func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	src, err := dataset.NewUnlabeled(randomSequences(t, rng, 3, 2, 2, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork(classifierLayers(2, 2), WithCacheSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		for _, idx := range [][]int{{0}, {0, 1}} {
+			if _, err := net.Predict(src, len(idx)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(net.programs) != 1 || net.lru.Len() != 1 {
+		t.Errorf("cache holds %d programs, want 1", len(net.programs))
+	}
+}
+
+// TestPaddingChangesNothing: each sequence's prediction in a padded batch,
+// padded either way with a non-zero padding value, equals its prediction
+// alone.
+func TestPaddingChangesNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	src, err := dataset.NewUnlabeled(randomSequences(t, rng, 5, 3, 1, 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork(classifierLayers(3, 4), WithDtype(tensor.Float64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := net.Predict(src, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+		batched, err := net.Predict(src, 5, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(-3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range alone {
+			for k := range alone[i] {
+				if d := math.Abs(alone[i][k] - batched[i][k]); d > 1e-12 {
+					t.Errorf("%v: sequence %d class %d: alone %v, in the batch %v", dir, i, k, alone[i][k], batched[i][k])
+				}
+			}
+		}
+	}
+}
+
+func TestBadInputIsAnError(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	seqs := randomSequences(t, rng, 2, 3, 3, 4)
+	src, err := dataset.NewClassification(seqs, []int{0, 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork(classifierLayers(3, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := dataset.MakeBatch(src, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	solver, _ := optim.NewAdam()
+	mutate := func(f func(b *dataset.Batch)) *dataset.Batch {
+		b := good.Clone()
+		f(b)
+		return b
+	}
+	cases := []struct {
+		name  string
+		batch *dataset.Batch
+		want  string
+	}{
+		{"nil batch", nil, "nil batch"},
+		{"empty batch", &dataset.Batch{F: 3}, "empty batch"},
+		{"wrong feature count", mutate(func(b *dataset.Batch) { b.F = 2; b.X = b.X[:b.B*b.T*2] }), "network's sequence input takes 3"},
+		{"NaN", mutate(func(b *dataset.Batch) { b.X[b.T*b.F+b.F+2] = math.NaN() }), "sequence 1 of the batch (observation 1): timestep 1, feature 2 is NaN"},
+		{"label out of range", mutate(func(b *dataset.Batch) { b.Labels[1] = 2 }), "label 2 is outside"},
+		{"negative label", mutate(func(b *dataset.Batch) { b.Labels[0] = -1 }), "label -1 is outside"},
+		{"missing labels", mutate(func(b *dataset.Batch) { b.Labels = nil }), "0 labels for 2 sequences"},
+		{"all-padding sequence", mutate(func(b *dataset.Batch) {
+			for t := 0; t < b.T; t++ {
+				b.Mask[t] = 0
+			}
+		}), "sequence 0 of the batch (observation 0) is empty"},
+	}
+	before, _ := net.Learnable("lstm1/InputWeights")
+	for _, c := range cases {
+		_, err := net.TrainStep(c.batch, solver)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+	after, _ := net.Learnable("lstm1/InputWeights")
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatal("a rejected batch changed the weights")
+		}
+	}
+	if err := net.SetLearnable("lstm1/InputWeights", make([]float64, 5)); err == nil || !strings.Contains(err.Error(), "shape") {
+		t.Errorf("weights of the wrong shape: error %v", err)
+	}
+	if err := net.SetLearnable("lstm9/Bias", nil); err == nil {
+		t.Error("an unknown learnable gave no error")
+	}
+	if _, err := net.TrainStep(good, nil); err == nil {
+		t.Error("a nil solver gave no error")
+	}
+}
+
+func TestBadLayerArraysAreErrors(t *testing.T) {
+	cases := []struct {
+		name   string
+		layers []Layer
+		want   string
+	}{
+		{"too short", []Layer{SequenceInput(2)}, "needs an input"},
+		{"no input", []Layer{LSTM(3), FullyConnected(1), RegressionOutput()}, "starts with the one sequence input"},
+		{"zero hidden units", []Layer{SequenceInput(2), LSTM(0, WithOutputMode(rnn.Last)), FullyConnected(1), RegressionOutput()}, "0 hidden units"},
+		{"lstm after last", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), LSTM(3), FullyConnected(1), RegressionOutput()}, "needs sequences"},
+		{"no softmax", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(2), ClassificationOutput()}, "softmax layer before"},
+		{"sequence output", []Layer{SequenceInput(2), LSTM(3), FullyConnected(1), RegressionOutput()}, "sequence-to-sequence"},
+		{"output not last", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), RegressionOutput(), FullyConnected(1)}, "must come last"},
+		{"duplicate name", []Layer{SequenceInput(2), LSTM(3, WithName("a")), LSTM(3, WithName("a"), WithOutputMode(rnn.Last)), FullyConnected(1), RegressionOutput()}, "already used"},
+		{"option on wrong layer", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(1, WithOutputMode(rnn.Last)), RegressionOutput()}, "does not take a output mode"},
+		{"dropout probability", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), Dropout(1), FullyConnected(1), RegressionOutput()}, "outside [0, 1)"},
+		{"zero value layer", []Layer{SequenceInput(2), {}, FullyConnected(1), RegressionOutput()}, "not a layer"},
+	}
+	for _, c := range cases {
+		_, err := NewNetwork(c.layers)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+}
