@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
 
 	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/rnn"
@@ -14,6 +15,7 @@ type layerKind int
 const (
 	sequenceInputLayer layerKind = iota + 1
 	lstmLayer
+	recurrentLayer
 	dropoutLayer
 	fullyConnectedLayer
 	softmaxLayer
@@ -24,6 +26,7 @@ const (
 var kindNames = map[layerKind]struct{ prefix, title string }{
 	sequenceInputLayer:  {"sequenceinput", "Sequence Input"},
 	lstmLayer:           {"lstm", "LSTM"},
+	recurrentLayer:      {"rnn", "Recurrent"},
 	dropoutLayer:        {"dropout", "Dropout"},
 	fullyConnectedLayer: {"fc", "Fully Connected"},
 	softmaxLayer:        {"softmax", "Softmax"},
@@ -41,11 +44,17 @@ var kindNames = map[layerKind]struct{ prefix, title string }{
 //		graph.ClassificationOutput(),
 //	}
 type Layer struct {
-	kind layerKind
-	size int     // features, hidden units or outputs
-	p    float64 // dropout probability
-	opts []LayerOption
+	kind    layerKind
+	size    int     // features, hidden units or outputs
+	p       float64 // dropout probability
+	newCell CellFactory
+	opts    []LayerOption
 }
+
+// CellFactory builds the cell of a Recurrent layer in graph g, with its
+// learnables in p under the layer's name: rnn.NewLSTM and any custom cell's
+// constructor fit it with a one-line closure.
+type CellFactory func(g *gorgonia.ExprGraph, p *nodes.Params, name string, inputSize, outputSize int) (rnn.Cell, error)
 
 // LayerOption sets a property of a layer. Giving a layer an option that it
 // does not have is an error of NewNetwork.
@@ -95,6 +104,13 @@ func LSTM(hidden int, opts ...LayerOption) Layer {
 	return Layer{kind: lstmLayer, size: hidden, opts: opts}
 }
 
+// Recurrent is a recurrent layer of any cell, custom ones included, whose
+// output has outputs features. It takes WithOutputMode; the cell's own
+// options go into the factory.
+func Recurrent(outputs int, newCell CellFactory, opts ...LayerOption) Layer {
+	return Layer{kind: recurrentLayer, size: outputs, newCell: newCell, opts: opts}
+}
+
 // Dropout zeroes each input with probability p while training, scaling the
 // others by 1/(1-p); it is the identity at prediction.
 func Dropout(p float64, opts ...LayerOption) Layer {
@@ -125,30 +141,31 @@ func RegressionOutput(opts ...LayerOption) Layer {
 
 // layer is a validated layer of a network.
 type layer struct {
-	kind   layerKind
-	name   string
-	in     int // features in
-	out    int // features out
-	seqIn  bool
-	seqOut bool
-	p      float64
-	mode   rnn.OutputMode
-	cell   []rnn.Option
+	kind    layerKind
+	name    string
+	in      int // features in
+	out     int // features out
+	seqIn   bool
+	seqOut  bool
+	p       float64
+	mode    rnn.OutputMode
+	cell    []rnn.Option
+	newCell CellFactory
 }
 
 func (l layer) String() string {
 	title := kindNames[l.kind].title
 	switch l.kind {
 	case sequenceInputLayer:
-		return fmt.Sprintf("%-12s %-22s %d features", l.name, title, l.out)
-	case lstmLayer:
-		return fmt.Sprintf("%-12s %-22s %d hidden units, output mode %v", l.name, title, l.out, l.mode)
+		return fmt.Sprintf("%-18s %-22s %d features", l.name, title, l.out)
+	case lstmLayer, recurrentLayer:
+		return fmt.Sprintf("%-18s %-22s %d hidden units, output mode %v", l.name, title, l.out, l.mode)
 	case dropoutLayer:
-		return fmt.Sprintf("%-12s %-22s probability %g", l.name, title, l.p)
+		return fmt.Sprintf("%-18s %-22s probability %g", l.name, title, l.p)
 	case fullyConnectedLayer:
-		return fmt.Sprintf("%-12s %-22s %d -> %d", l.name, title, l.in, l.out)
+		return fmt.Sprintf("%-18s %-22s %d -> %d", l.name, title, l.in, l.out)
 	}
-	return fmt.Sprintf("%-12s %s", l.name, title)
+	return fmt.Sprintf("%-18s %s", l.name, title)
 }
 
 // resolve validates a layer array and works out every layer's sizes.
@@ -170,7 +187,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			o(&cfg)
 		}
 		for _, s := range cfg.set {
-			if s != "name" && l.kind != lstmLayer {
+			if s != "name" && l.kind != lstmLayer && !(l.kind == recurrentLayer && s == "output mode") {
 				return nil, errors.Errorf("graph: layer %d (%s) does not take a %s", i+1, info.title, s)
 			}
 		}
@@ -178,7 +195,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			return nil, errors.Errorf("graph: layer %d: name %q is empty or already used by layer %d", i+1, cfg.name, j)
 		}
 		names[cfg.name] = i + 1
-		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode}
+		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, newCell: l.newCell}
 		if i > 0 {
 			cur.in, cur.seqIn = out[i-1].out, out[i-1].seqOut
 		}
@@ -192,9 +209,12 @@ func resolve(ls []Layer) ([]layer, error) {
 				return nil, errors.Errorf("%s: %d features; want at least 1", where, l.size)
 			}
 			cur.out, cur.seqOut = l.size, true
-		case lstmLayer:
+		case lstmLayer, recurrentLayer:
 			if l.size <= 0 {
 				return nil, errors.Errorf("%s: %d hidden units; want at least 1", where, l.size)
+			}
+			if l.kind == recurrentLayer && l.newCell == nil {
+				return nil, errors.Errorf("%s: nil cell factory", where)
 			}
 			if !cur.seqIn {
 				return nil, errors.Errorf("%s: needs sequences, but the layer before outputs one step (OutputMode last)", where)

@@ -97,9 +97,19 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 	for li, l := range n.layers[1:] {
 		var err error
 		switch l.kind {
-		case lstmLayer:
-			var cell *rnn.LSTM
-			if cell, err = rnn.NewLSTM(g, n.params, l.name, l.in, l.out, l.cell...); err != nil {
+		case lstmLayer, recurrentLayer:
+			var cell rnn.Cell
+			if l.kind == lstmLayer {
+				cell, err = rnn.NewLSTM(g, n.params, l.name, l.in, l.out, l.cell...)
+			} else {
+				cell, err = l.newCell(g, n.params, l.name, l.in, l.out)
+			}
+			if err != nil {
+				break
+			}
+			if cell.InputSize() != l.in || cell.OutputSize() != l.out {
+				err = errors.Errorf("the cell takes %d features and outputs %d; the layer needs %d and %d",
+					cell.InputSize(), cell.OutputSize(), l.in, l.out)
 				break
 			}
 			opts := []rnn.UnrollOption{rnn.WithOutputMode(l.mode)}

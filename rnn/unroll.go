@@ -152,7 +152,7 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, named: make(map[string]*gorgonia.Node)}
 	for t, x := range xs {
 		s := Step{T: t, named: u.named}
-		next, err := cell.Step(s, x, state)
+		next, err := safeStep(cell, s, x, state)
 		if err != nil {
 			return nil, err
 		}
@@ -174,6 +174,17 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 	}
 	u.Final = state
 	return u, nil
+}
+
+// safeStep runs one step of the cell, turning a panic (gorgonia.Must in a
+// custom cell, say) into an error that names the cell and the timestep.
+func safeStep(cell Cell, s Step, x *gorgonia.Node, prev State) (next State, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			next, err = nil, errors.Errorf("rnn: cell %q failed at t=%d: %v", cell.Name(), s.T, r)
+		}
+	}()
+	return cell.Step(s, x, prev)
 }
 
 func checkState(cell, what string, st State, b int, sizes []int, dt tensor.Dtype) error {
