@@ -3,6 +3,7 @@ package rnn
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -213,5 +214,24 @@ func TestUnrollRejectsBadInput(t *testing.T) {
 	}
 	if _, err := NewLSTM(g, p, "lstm3", 2, 3, WithGateActivation(nodes.Activation(0))); err == nil {
 		t.Error("an invalid activation gave no error")
+	}
+}
+
+// panicky is a cell whose Step panics, as a custom cell using gorgonia.Must
+// on a shape error would.
+type panicky struct{ *LSTM }
+
+func (panicky) Step(Step, *gorgonia.Node, State) (State, error) { panic("shape mismatch") }
+
+func TestUnrollTurnsACellPanicIntoAnError(t *testing.T) {
+	g := gorgonia.NewGraph()
+	p, _ := nodes.NewParams(tensor.Float64, 1)
+	c, err := NewLSTM(g, p, "lstm1", 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Unroll(panicky{c}, sequenceInputs(g, rand.New(rand.NewPCG(1, 1)), 2, 1, 2))
+	if err == nil || !strings.Contains(err.Error(), `cell "lstm1" failed at t=0: shape mismatch`) {
+		t.Errorf("error %v", err)
 	}
 }
