@@ -1,0 +1,27 @@
+// Package graph turns a MATLAB-style layer array into a trainable network
+// of Gorgonia graphs.
+//
+//	net, err := graph.NewNetwork([]graph.Layer{
+//		graph.SequenceInput(12),
+//		graph.LSTM(100, graph.WithOutputMode(rnn.Last)),
+//		graph.Dropout(0.2),
+//		graph.FullyConnected(9),
+//		graph.Softmax(),
+//		graph.ClassificationOutput(),
+//	})
+//
+// A Network owns its learnables by name ("lstm1/InputWeights",
+// "fc1/Bias"), created and seeded when the network is. For each batch shape
+// (batch size, sequence length, training or inference, padded or not) it
+// builds a graph, compiles it into a tape machine once and caches it, so
+// that later batches of that shape only copy their data in and run. Graphs
+// of every shape share the learnables' tensors, so training in one is
+// training in all.
+//
+// TrainStep runs the forward pass, the loss, the backward pass and a solver
+// step on one mini-batch; PredictBatch and Predict run inference graphs,
+// without gradients or dropout. Padded batches run with their masks, so
+// padding changes neither predictions nor gradients.
+//
+// Recurrent makes a layer of any rnn.Cell, custom cells included.
+package graph
