@@ -76,6 +76,26 @@ func TestOpGradients(t *testing.T) {
 			y, err := Masked(a, b, m)
 			return gorgonia.Nodes{a, b}, y, err
 		}},
+		{"columns", func(g *gorgonia.ExprGraph, r *rand.Rand) (gorgonia.Nodes, *gorgonia.Node, error) {
+			x := randMatrix(g, r, "x", 3, 7)
+			y, err := Columns(x, 2, 5)
+			return gorgonia.Nodes{x}, y, err
+		}},
+		{"rows", func(g *gorgonia.ExprGraph, r *rand.Rand) (gorgonia.Nodes, *gorgonia.Node, error) {
+			x := randMatrix(g, r, "x", 6, 3)
+			y, err := Rows(x, 1, 4)
+			return gorgonia.Nodes{x}, y, err
+		}},
+		{"concat columns", func(g *gorgonia.ExprGraph, r *rand.Rand) (gorgonia.Nodes, *gorgonia.Node, error) {
+			a, b, c := randMatrix(g, r, "a", 2, 3), randMatrix(g, r, "b", 2, 1), randMatrix(g, r, "c", 2, 2)
+			y, err := ConcatColumns(a, b, c)
+			return gorgonia.Nodes{a, b, c}, y, err
+		}},
+		{"mul rows", func(g *gorgonia.ExprGraph, r *rand.Rand) (gorgonia.Nodes, *gorgonia.Node, error) {
+			x, v := randMatrix(g, r, "x", 3, 4), randMatrix(g, r, "v", 4)
+			y, err := MulRows(x, v)
+			return gorgonia.Nodes{x, v}, y, err
+		}},
 		{"log-softmax", func(g *gorgonia.ExprGraph, r *rand.Rand) (gorgonia.Nodes, *gorgonia.Node, error) {
 			x := randMatrix(g, r, "x", 3, 5)
 			y, err := LogSoftmax(x)
@@ -232,6 +252,44 @@ func TestMaskedKeepsStateExactlyAndStopsNaN(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("masked = %v, want %v", got, want)
+		}
+	}
+}
+
+func TestBlockValues(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NodeFromAny(g, tensor.New(tensor.WithShape(2, 4), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6, 7, 8})), gorgonia.WithName("x"))
+	v := gorgonia.NodeFromAny(g, tensor.New(tensor.WithBacking([]float64{10, 20, 30, 40})), gorgonia.WithName("v"))
+	cols := gorgonia.Must(Columns(x, 1, 3))
+	rows := gorgonia.Must(Rows(x, 1, 2))
+	cat := gorgonia.Must(ConcatColumns(cols, x))
+	mul := gorgonia.Must(MulRows(x, v))
+	want := map[*gorgonia.Node][]float64{
+		cols: {2, 3, 6, 7},
+		rows: {5, 6, 7, 8},
+		cat:  {2, 3, 1, 2, 3, 4, 6, 7, 5, 6, 7, 8},
+		mul:  {10, 40, 90, 160, 50, 120, 210, 320},
+	}
+	vals := map[*gorgonia.Node]*gorgonia.Value{}
+	for n := range want {
+		vals[n] = new(gorgonia.Value)
+		gorgonia.Read(n, vals[n])
+	}
+	vm, err := NewTapeMachine(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for n, w := range want {
+		got := (*vals[n]).Data().([]float64)
+		for i := range w {
+			if got[i] != w[i] {
+				t.Errorf("%v = %v, want %v", n.Op(), got, w)
+				break
+			}
 		}
 	}
 }
