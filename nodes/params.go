@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/mat"
@@ -255,4 +256,54 @@ func UnitForgetGateBias(hidden int) Initializer {
 		}
 		return nil
 	}
+}
+
+// Ones initializes every value to 1.
+func Ones() Initializer { return Constant(1) }
+
+// He draws from N(0, 2/fanIn), the He (Kaiming) initializer that MATLAB
+// offers for layers followed by ReLU.
+func He(fanIn int) Initializer {
+	return func(rng *rand.Rand, _ tensor.Shape, out []float64) error {
+		if fanIn <= 0 {
+			return errors.Errorf("he: fan-in %d must be positive", fanIn)
+		}
+		sd := math.Sqrt(2 / float64(fanIn))
+		for i := range out {
+			out[i] = rng.NormFloat64() * sd
+		}
+		return nil
+	}
+}
+
+// NarrowNormal draws from N(0, 0.01²), MATLAB's "narrow-normal".
+func NarrowNormal() Initializer {
+	return func(rng *rand.Rand, _ tensor.Shape, out []float64) error {
+		for i := range out {
+			out[i] = rng.NormFloat64() * 0.01
+		}
+		return nil
+	}
+}
+
+// ParseInitializer returns the initializer with MATLAB's name: "glorot",
+// "he", "orthogonal", "narrow-normal", "zeros" or "ones". fanIn and fanOut
+// are those of the learnable it will initialize (for an LSTM's input
+// weights, the input size and 4 times the hidden size).
+func ParseInitializer(name string, fanIn, fanOut int) (Initializer, error) {
+	switch strings.ToLower(name) {
+	case "glorot":
+		return GlorotUniform(fanIn, fanOut), nil
+	case "he":
+		return He(fanIn), nil
+	case "orthogonal":
+		return Orthogonal(), nil
+	case "narrow-normal":
+		return NarrowNormal(), nil
+	case "zeros":
+		return Zeros(), nil
+	case "ones":
+		return Ones(), nil
+	}
+	return nil, errors.Errorf("nodes: unknown initializer %q (want glorot, he, orthogonal, narrow-normal, zeros or ones)", name)
 }

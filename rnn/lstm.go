@@ -18,8 +18,7 @@ import (
 // Rows of each come in the gate order input i, forget f, cell candidate g,
 // output o, as in both toolboxes (PyTorch's two biases add up to b).
 type LSTM struct {
-	name        string
-	in, hidden  int
+	CellBase
 	gate, state nodes.Activation
 
 	W, R, B *gorgonia.Node
@@ -27,40 +26,29 @@ type LSTM struct {
 
 // NewLSTM binds the learnables of the LSTM cell called name in graph g,
 // creating them in p on first use, for inputs of inputSize features and
-// hiddenSize hidden units. It takes WithGateActivation and
-// WithStateActivation.
+// hiddenSize hidden units. It takes WithGateActivation,
+// WithStateActivation and the initializer options.
 func NewLSTM(g *gorgonia.ExprGraph, p *nodes.Params, name string, inputSize, hiddenSize int, opts ...Option) (*LSTM, error) {
-	cfg, err := newConfig("lstm "+name, []string{"gate activation", "state activation"}, opts)
+	cfg, err := newConfig("lstm "+name, append([]string{optGate, optState}, initOptions...), opts)
 	if err != nil {
 		return nil, err
 	}
-	if inputSize <= 0 || hiddenSize <= 0 {
-		return nil, errors.Errorf("rnn: lstm %q: input size %d and hidden size %d must be positive", name, inputSize, hiddenSize)
+	base, err := NewCellBase(name, inputSize, hiddenSize, "hidden", "cell")
+	if err != nil {
+		return nil, err
 	}
-	if p == nil {
-		return nil, errors.Errorf("rnn: lstm %q: nil params", name)
-	}
-	c := &LSTM{name: name, in: inputSize, hidden: hiddenSize, gate: cfg.gate, state: cfg.state}
+	c := &LSTM{CellBase: base, gate: cfg.gate, state: cfg.state}
 	h4 := 4 * hiddenSize
-	if c.W, err = p.Node(g, name+"/InputWeights", tensor.Shape{h4, inputSize}, nodes.GlorotUniform(inputSize, h4)); err != nil {
-		return nil, err
-	}
-	if c.R, err = p.Node(g, name+"/RecurrentWeights", tensor.Shape{h4, hiddenSize}, nodes.Orthogonal()); err != nil {
-		return nil, err
-	}
-	if c.B, err = p.Node(g, name+"/Bias", tensor.Shape{h4}, nodes.UnitForgetGateBias(hiddenSize)); err != nil {
+	err = c.Bind(g, p,
+		Learnable{&c.W, "InputWeights", tensor.Shape{h4, inputSize}, or(cfg.inputInit, nodes.GlorotUniform(inputSize, h4))},
+		Learnable{&c.R, "RecurrentWeights", tensor.Shape{h4, hiddenSize}, or(cfg.recurrentInit, nodes.Orthogonal())},
+		Learnable{&c.B, "Bias", tensor.Shape{h4}, or(cfg.bInit, nodes.UnitForgetGateBias(hiddenSize))},
+	)
+	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
-
-func (c *LSTM) Name() string                   { return c.name }
-func (c *LSTM) InputSize() int                 { return c.in }
-func (c *LSTM) OutputSize() int                { return c.hidden }
-func (c *LSTM) StateNames() []string           { return []string{"hidden", "cell"} }
-func (c *LSTM) StateSizes() []int              { return []int{c.hidden, c.hidden} }
-func (c *LSTM) Output(st State) *gorgonia.Node { return st[0] }
-func (c *LSTM) Learnables() gorgonia.Nodes     { return gorgonia.Nodes{c.W, c.R, c.B} }
 
 // Step computes, with σg the gate and σc the state activation,
 //
@@ -71,23 +59,12 @@ func (c *LSTM) Learnables() gorgonia.Nodes     { return gorgonia.Nodes{c.W, c.R,
 //
 // and names the nodes input, forget, candidate, output, cell and hidden.
 func (c *LSTM) Step(s Step, x *gorgonia.Node, prev State) (State, error) {
-	if len(prev) != 2 {
-		return nil, errors.Errorf("rnn: lstm %q: state has %d parts, want 2", c.name, len(prev))
+	if err := c.checkState(prev, 2); err != nil {
+		return nil, err
 	}
 	hPrev, cPrev := prev[0], prev[1]
-	xw, err := nodes.MatMul(x, c.W, false, true)
+	z, err := affine(x, c.W, hPrev, c.R, c.B)
 	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	hr, err := nodes.MatMul(hPrev, c.R, false, true)
-	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	z, err := gorgonia.Add(xw, hr)
-	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	if z, err = nodes.AddBias(z, c.B); err != nil {
 		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
 	}
 	var gates [4]*gorgonia.Node
@@ -101,26 +78,37 @@ func (c *LSTM) Step(s Step, x *gorgonia.Node, prev State) (State, error) {
 		}
 		s.Name(c.name, part, gates[k])
 	}
-	i, f, g, o := gates[0], gates[1], gates[2], gates[3]
-	fc, err := gorgonia.HadamardProd(f, cPrev)
-	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	ig, err := gorgonia.HadamardProd(i, g)
-	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	cell, err := gorgonia.Add(fc, ig)
-	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	sc, err := c.state.Apply(cell)
-	if err != nil {
-		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
-	}
-	h, err := gorgonia.HadamardProd(o, sc)
+	cell, h, err := lstmUpdate(c.state, gates[0], gates[1], gates[2], gates[3], cPrev, nil)
 	if err != nil {
 		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
 	}
 	return State{s.Name(c.name, "hidden", h), s.Name(c.name, "cell", cell)}, nil
+}
+
+// lstmUpdate computes c_t = f ⊙ c_{t-1} + i ⊙ g and h_t = o ⊙ σc(c_t).
+// When the output gate depends on c_t (a peephole), o is nil and oFrom
+// computes it from c_t.
+func lstmUpdate(state nodes.Activation, i, f, g, o, cPrev *gorgonia.Node, oFrom func(c *gorgonia.Node) (*gorgonia.Node, error)) (cell, h *gorgonia.Node, err error) {
+	fc, err := gorgonia.HadamardProd(f, cPrev)
+	if err != nil {
+		return nil, nil, err
+	}
+	ig, err := gorgonia.HadamardProd(i, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cell, err = gorgonia.Add(fc, ig); err != nil {
+		return nil, nil, err
+	}
+	if o == nil {
+		if o, err = oFrom(cell); err != nil {
+			return nil, nil, err
+		}
+	}
+	sc, err := state.Apply(cell)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err = gorgonia.HadamardProd(o, sc)
+	return cell, h, err
 }

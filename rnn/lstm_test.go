@@ -105,7 +105,7 @@ func TestLSTMGradientsAgainstFiniteDifferences(t *testing.T) {
 			}
 			var cell Cell = cells[0]
 			if c.layers > 1 {
-				if cell, err = NewStack("stack", cells...); err != nil {
+				if cell, err = NewStack("stack", cells); err != nil {
 					t.Fatal(err)
 				}
 			}

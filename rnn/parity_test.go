@@ -13,59 +13,59 @@ import (
 	"github.com/seqgraph/seqgraph/nodes"
 )
 
-// lstmFixture is one case of testdata/lstm_fixtures.json, written by
-// testdata/make_lstm_fixtures.py from PyTorch's nn.LSTM.
-type lstmFixture struct {
-	Name           string
-	F, H, B, T     int
-	W, R, Bias     []float64
-	X, H0, C0      []float64
-	Y, HT, CT      []float64
-	GY, GH, GC     []float64
-	Loss           float64
-	DW, DR, DB, DX []float64
-	DH0, DC0       []float64
-}
+// The fixtures come from PyTorch 1.13 (Debian's python3-torch), written by
+// testdata/make_lstm_fixtures.py and testdata/make_cell_fixtures.py; every
+// tensor is a flat row-major list, shapes in the files' "format" strings.
 
-func loadLSTMFixtures(t *testing.T) []lstmFixture {
+type fixture map[string]json.RawMessage
+
+func loadFixtures(t *testing.T, file, section string) []fixture {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/lstm_fixtures.json")
+	raw, err := os.ReadFile("testdata/" + file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var file struct {
-		Cases []map[string]json.RawMessage
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
 		t.Fatal(err)
 	}
-	var out []lstmFixture
-	for _, c := range file.Cases {
-		var f lstmFixture
-		get := func(key string, dst any) {
-			if err := json.Unmarshal(c[key], dst); err != nil {
-				t.Fatalf("fixture field %q: %v", key, err)
-			}
-		}
-		get("name", &f.Name)
-		get("F", &f.F)
-		get("H", &f.H)
-		get("B", &f.B)
-		get("T", &f.T)
-		for key, dst := range map[string]*[]float64{
-			"W": &f.W, "R": &f.R, "b": &f.Bias, "x": &f.X, "h0": &f.H0, "c0": &f.C0,
-			"y": &f.Y, "hT": &f.HT, "cT": &f.CT, "gy": &f.GY, "gh": &f.GH, "gc": &f.GC,
-			"dW": &f.DW, "dR": &f.DR, "db": &f.DB, "dx": &f.DX, "dh0": &f.DH0, "dc0": &f.DC0,
-		} {
-			get(key, dst)
-		}
-		get("loss", &f.Loss)
-		out = append(out, f)
+	var cases []fixture
+	if err := json.Unmarshal(all[section], &cases); err != nil {
+		t.Fatalf("%s: section %q: %v", file, section, err)
 	}
-	if len(out) == 0 {
-		t.Fatal("no fixtures")
+	if len(cases) == 0 {
+		t.Fatalf("%s: no cases in %q", file, section)
 	}
-	return out
+	return cases
+}
+
+func (f fixture) get(t *testing.T, key string, dst any) {
+	t.Helper()
+	raw, ok := f[key]
+	if !ok {
+		t.Fatalf("fixture has no field %q", key)
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		t.Fatalf("fixture field %q: %v", key, err)
+	}
+}
+
+func (f fixture) floats(t *testing.T, key string) []float64 {
+	var v []float64
+	f.get(t, key, &v)
+	return v
+}
+
+func (f fixture) int(t *testing.T, key string) int {
+	var v int
+	f.get(t, key, &v)
+	return v
+}
+
+func (f fixture) name(t *testing.T) string {
+	var v string
+	f.get(t, "name", &v)
+	return v
 }
 
 func matrix(g *gorgonia.ExprGraph, name string, rows, cols int, v []float64) *gorgonia.Node {
@@ -81,105 +81,344 @@ func atTime(v []float64, b, steps, n, t int) []float64 {
 	return out
 }
 
+// part takes part k of a [K,B,H] array as B×H.
+func part(v []float64, k, b, h int) []float64 { return v[k*b*h : (k+1)*b*h] }
+
+// parity builds the loss Σ_k Σ n_k ⊙ w_k of PyTorch's script in a graph,
+// runs forward and backward, and compares values and gradients.
+type parity struct {
+	t     *testing.T
+	g     *gorgonia.ExprGraph
+	terms []*gorgonia.Node
+	reads []func()
+	check []func()
+}
+
+func newParity(t *testing.T) *parity { return &parity{t: t, g: gorgonia.NewGraph()} }
+
+// weigh adds Σ n ⊙ w to the loss.
+func (p *parity) weigh(n *gorgonia.Node, w []float64) {
+	wn := matrix(p.g, fmt.Sprintf("loss weight %d", len(p.terms)), n.Shape()[0], n.Shape()[1], w)
+	s, err := gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(n, wn)))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.terms = append(p.terms, s)
+}
+
+// value compares the value of n with want, where keep (if not nil) says
+// which elements to compare.
+func (p *parity) value(what string, n *gorgonia.Node, want []float64, keep func(i int) bool) {
+	v := new(gorgonia.Value)
+	gorgonia.Read(n, v)
+	p.check = append(p.check, func() {
+		got, ok := (*v).Data().([]float64)
+		if !ok {
+			got = []float64{(*v).Data().(float64)}
+		}
+		compare(p.t, what, got, want, keep)
+	})
+}
+
+// grad compares the gradient of the loss with respect to n with want.
+func (p *parity) grad(what string, n *gorgonia.Node, want []float64) {
+	p.check = append(p.check, func() {
+		d, err := n.Grad()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		compare(p.t, what, d.Data().([]float64), want, nil)
+	})
+}
+
+func compare(t *testing.T, what string, got, want []float64, keep func(i int) bool) {
+	t.Helper()
+	const tol = 1e-9
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if keep != nil && !keep(i) {
+			continue
+		}
+		if math.Abs(got[i]-want[i]) > tol*math.Max(1, math.Abs(want[i])) {
+			t.Errorf("%s[%d] = %.15g, PyTorch %.15g", what, i, got[i], want[i])
+			return
+		}
+	}
+}
+
+// run differentiates the loss with respect to wrt, runs once and checks
+// everything registered, the loss against wantLoss.
+func (p *parity) run(wrt gorgonia.Nodes, wantLoss float64) {
+	t := p.t
+	loss := p.terms[0]
+	for _, s := range p.terms[1:] {
+		loss = gorgonia.Must(gorgonia.Add(loss, s))
+	}
+	p.value("loss", loss, []float64{wantLoss}, nil)
+	if _, err := gorgonia.Grad(loss, wrt...); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := nodes.NewTapeMachine(p.g, gorgonia.BindDualValues(wrt...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.check {
+		c()
+	}
+}
+
+// inputs returns the T inputs of a batch-major x.
+func (p *parity) inputs(x []float64, b, steps, f int) []*gorgonia.Node {
+	xs := make([]*gorgonia.Node, steps)
+	for i := range xs {
+		xs[i] = matrix(p.g, fmt.Sprintf("x/t%d", i), b, f, atTime(x, b, steps, f, i))
+	}
+	return xs
+}
+
+func newTestParams(t *testing.T) *nodes.Params {
+	p, err := nodes.NewParams(tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func setParams(t *testing.T, p *nodes.Params, values map[string][]float64) {
+	t.Helper()
+	for name, v := range values {
+		if err := p.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestLSTMMatchesPyTorch(t *testing.T) {
-	for _, fx := range loadLSTMFixtures(t) {
-		t.Run(fx.Name, func(t *testing.T) {
-			g := gorgonia.NewGraph()
-			p, _ := nodes.NewParams(tensor.Float64, 1)
-			cell, err := NewLSTM(g, p, "lstm", fx.F, fx.H)
+	for _, fx := range loadFixtures(t, "lstm_fixtures.json", "cases") {
+		t.Run(fx.name(t), func(t *testing.T) {
+			F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+			pt := newParity(t)
+			params := newTestParams(t)
+			cell, err := NewLSTM(pt.g, params, "lstm", F, H)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, v := range map[string][]float64{"lstm/InputWeights": fx.W, "lstm/RecurrentWeights": fx.R, "lstm/Bias": fx.Bias} {
-				if err := p.Set(name, v); err != nil {
-					t.Fatal(err)
-				}
-			}
-			xs := make([]*gorgonia.Node, fx.T)
-			for i := range xs {
-				xs[i] = matrix(g, fmt.Sprintf("x/t%d", i), fx.B, fx.F, atTime(fx.X, fx.B, fx.T, fx.F, i))
-			}
-			h0, c0 := matrix(g, "h0", fx.B, fx.H, fx.H0), matrix(g, "c0", fx.B, fx.H, fx.C0)
+			setParams(t, params, map[string][]float64{"lstm/InputWeights": fx.floats(t, "W"), "lstm/RecurrentWeights": fx.floats(t, "R"), "lstm/Bias": fx.floats(t, "b")})
+			xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+			h0, c0 := matrix(pt.g, "h0", B, H, fx.floats(t, "h0")), matrix(pt.g, "c0", B, H, fx.floats(t, "c0"))
 			u, err := Unroll(cell, xs, WithInitialState(State{h0, c0}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			// loss = Σ y⊙gy + Σ hT⊙gh + Σ cT⊙gc, as in the script.
-			terms := []*gorgonia.Node{}
-			weigh := func(n *gorgonia.Node, name string, w []float64) {
-				wn := matrix(g, name, fx.B, fx.H, w)
-				prod, err := gorgonia.HadamardProd(n, wn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := gorgonia.Sum(prod)
-				if err != nil {
-					t.Fatal(err)
-				}
-				terms = append(terms, s)
+			y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+			for i, out := range u.Outputs {
+				pt.weigh(out, atTime(gy, B, T, H, i))
+				pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
+				pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
 			}
-			for i, y := range u.Outputs {
-				weigh(y, fmt.Sprintf("gy/t%d", i), atTime(fx.GY, fx.B, fx.T, fx.H, i))
+			pt.weigh(u.Final[0], fx.floats(t, "gh"))
+			pt.weigh(u.Final[1], fx.floats(t, "gc"))
+			pt.value("hT", u.Final[0], fx.floats(t, "hT"), nil)
+			pt.value("cT", u.Final[1], fx.floats(t, "cT"), nil)
+			for name, n := range map[string]*gorgonia.Node{"dW": cell.W, "dR": cell.R, "db": cell.B, "dh0": h0, "dc0": c0} {
+				pt.grad(name, n, fx.floats(t, name))
 			}
-			weigh(u.Final[0], "gh", fx.GH)
-			weigh(u.Final[1], "gc", fx.GC)
-			loss := terms[0]
-			for _, s := range terms[1:] {
-				if loss, err = gorgonia.Add(loss, s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			wrt := append(append(cell.Learnables(), h0, c0), xs...)
-			if _, err := gorgonia.Grad(loss, wrt...); err != nil {
-				t.Fatal(err)
-			}
-			vals := make([]gorgonia.Value, fx.T+3)
-			for i, y := range u.Outputs {
-				gorgonia.Read(y, &vals[i])
-			}
-			gorgonia.Read(u.Final[0], &vals[fx.T])
-			gorgonia.Read(u.Final[1], &vals[fx.T+1])
-			gorgonia.Read(loss, &vals[fx.T+2])
-			vm, err := nodes.NewTapeMachine(g, gorgonia.BindDualValues(wrt...))
+			var loss float64
+			fx.get(t, "loss", &loss)
+			pt.run(append(append(cell.Learnables(), h0, c0), xs...), loss)
+		})
+	}
+}
+
+// singleStateParity checks a cell with one state part (GRU, Elman) against a
+// fixture with W, R, b, x, h0, y, hT, gy, gh and their gradients.
+func singleStateParity(t *testing.T, fx fixture, newCell func(g *gorgonia.ExprGraph, p *nodes.Params, f, h int) (Cell, error), learnables map[string]string) {
+	F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+	pt := newParity(t)
+	params := newTestParams(t)
+	cell, err := newCell(pt.g, params, F, H)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string][]float64{}
+	for field, name := range learnables {
+		values[name] = fx.floats(t, field)
+	}
+	setParams(t, params, values)
+	xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+	h0 := matrix(pt.g, "h0", B, H, fx.floats(t, "h0"))
+	u, err := Unroll(cell, xs, WithInitialState(State{h0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+	for i, out := range u.Outputs {
+		pt.weigh(out, atTime(gy, B, T, H, i))
+		pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
+		pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+	}
+	pt.weigh(u.Final[0], fx.floats(t, "gh"))
+	pt.value("hT", u.Final[0], fx.floats(t, "hT"), nil)
+	pt.grad("dh0", h0, fx.floats(t, "dh0"))
+	byName := map[string]*gorgonia.Node{}
+	for _, n := range cell.Learnables() {
+		byName[n.Name()] = n
+	}
+	for field, name := range learnables {
+		pt.grad("d"+field, byName[name], fx.floats(t, "d"+field))
+	}
+	var loss float64
+	fx.get(t, "loss", &loss)
+	pt.run(append(append(cell.Learnables(), h0), xs...), loss)
+}
+
+func TestGRUMatchesPyTorch(t *testing.T) {
+	for _, fx := range loadFixtures(t, "cell_fixtures.json", "gru") {
+		t.Run(fx.name(t), func(t *testing.T) {
+			singleStateParity(t, fx, func(g *gorgonia.ExprGraph, p *nodes.Params, f, h int) (Cell, error) {
+				return NewGRU(g, p, "gru", f, h)
+			}, map[string]string{"W": "gru/InputWeights", "R": "gru/RecurrentWeights", "b": "gru/Bias", "bR": "gru/RecurrentBias"})
+		})
+	}
+}
+
+func TestElmanMatchesPyTorch(t *testing.T) {
+	for _, fx := range loadFixtures(t, "cell_fixtures.json", "rnn") {
+		var nonlinearity string
+		fx.get(t, "nonlinearity", &nonlinearity)
+		act, err := nodes.ParseActivation(nonlinearity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(fx.name(t), func(t *testing.T) {
+			singleStateParity(t, fx, func(g *gorgonia.ExprGraph, p *nodes.Params, f, h int) (Cell, error) {
+				return NewElman(g, p, "rnn", f, h, WithStateActivation(act))
+			}, map[string]string{"W": "rnn/InputWeights", "R": "rnn/RecurrentWeights", "b": "rnn/Bias"})
+		})
+	}
+}
+
+func TestBidirectionalLSTMMatchesPyTorch(t *testing.T) {
+	for _, fx := range loadFixtures(t, "cell_fixtures.json", "bilstm") {
+		t.Run(fx.name(t), func(t *testing.T) {
+			F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+			var lengths []int
+			fx.get(t, "lengths", &lengths)
+			pt := newParity(t)
+			params := newTestParams(t)
+			fwd, err := NewLSTM(pt.g, params, "bi/forward", F, H)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer vm.Close()
-			if err := vm.RunAll(); err != nil {
+			bwd, err := NewLSTM(pt.g, params, "bi/backward", F, H)
+			if err != nil {
 				t.Fatal(err)
 			}
-			const tol = 1e-9
-			check := func(what string, got, want []float64) {
-				t.Helper()
-				if len(got) != len(want) {
-					t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-				}
-				for i := range want {
-					if math.Abs(got[i]-want[i]) > tol*math.Max(1, math.Abs(want[i])) {
-						t.Errorf("%s[%d] = %.15g, PyTorch %.15g", what, i, got[i], want[i])
-						return
+			setParams(t, params, map[string][]float64{
+				"bi/forward/InputWeights": fx.floats(t, "W"), "bi/forward/RecurrentWeights": fx.floats(t, "R"), "bi/forward/Bias": fx.floats(t, "b"),
+				"bi/backward/InputWeights": fx.floats(t, "Wb"), "bi/backward/RecurrentWeights": fx.floats(t, "Rb"), "bi/backward/Bias": fx.floats(t, "bb"),
+			})
+			xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+			masks := make([]*gorgonia.Node, T)
+			for i := range masks {
+				m := make([]float64, B)
+				for b, l := range lengths {
+					if i < l {
+						m[b] = 1
 					}
 				}
+				masks[i] = gorgonia.NodeFromAny(pt.g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("mask/t%d", i)))
 			}
-			grad := func(n *gorgonia.Node) []float64 {
-				d, err := n.Grad()
-				if err != nil {
-					t.Fatal(err)
-				}
-				return d.Data().([]float64)
+			u, err := UnrollBidirectional(fwd, bwd, xs, Concat, WithMask(masks))
+			if err != nil {
+				t.Fatal(err)
 			}
-			for i := 0; i < fx.T; i++ {
-				check(fmt.Sprintf("y at t=%d", i), vals[i].Data().([]float64), atTime(fx.Y, fx.B, fx.T, fx.H, i))
-				check(fmt.Sprintf("dx at t=%d", i), grad(xs[i]), atTime(fx.DX, fx.B, fx.T, fx.F, i))
+			y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+			for i, out := range u.Outputs {
+				// PyTorch's outputs are 0 at padded steps; only real ones
+				// are defined.
+				real := func(k int) bool { return i < lengths[k/(2*H)] }
+				pt.weigh(out, atTime(gy, B, T, 2*H, i))
+				pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, 2*H, i), real)
+				pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
 			}
-			check("hT", vals[fx.T].Data().([]float64), fx.HT)
-			check("cT", vals[fx.T+1].Data().([]float64), fx.CT)
-			check("loss", []float64{vals[fx.T+2].Data().(float64)}, []float64{fx.Loss})
-			check("dW", grad(cell.W), fx.DW)
-			check("dR", grad(cell.R), fx.DR)
-			check("db", grad(cell.B), fx.DB)
-			check("dh0", grad(h0), fx.DH0)
-			check("dc0", grad(c0), fx.DC0)
+			hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
+			for k, dir := range []*Unrolled{u.Forward, u.Backward} {
+				pt.weigh(dir.Final[0], part(gh, k, B, H))
+				pt.weigh(dir.Final[1], part(gc, k, B, H))
+				pt.value(fmt.Sprintf("hT[%d]", k), dir.Final[0], part(hT, k, B, H), nil)
+				pt.value(fmt.Sprintf("cT[%d]", k), dir.Final[1], part(cT, k, B, H), nil)
+			}
+			for name, n := range map[string]*gorgonia.Node{"dW": fwd.W, "dR": fwd.R, "db": fwd.B, "dWb": bwd.W, "dRb": bwd.R, "dbb": bwd.B} {
+				pt.grad(name, n, fx.floats(t, name))
+			}
+			var loss float64
+			fx.get(t, "loss", &loss)
+			pt.run(append(append(fwd.Learnables(), bwd.Learnables()...), xs...), loss)
+		})
+	}
+}
+
+func TestTwoLayerLSTMMatchesPyTorch(t *testing.T) {
+	for _, fx := range loadFixtures(t, "cell_fixtures.json", "lstm2") {
+		t.Run(fx.name(t), func(t *testing.T) {
+			F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+			pt := newParity(t)
+			params := newTestParams(t)
+			l1, err := NewLSTM(pt.g, params, "l1", F, H)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l2, err := NewLSTM(pt.g, params, "l2", H, H)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stack, err := NewStack("stack", []Cell{l1, l2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			setParams(t, params, map[string][]float64{
+				"l1/InputWeights": fx.floats(t, "W1"), "l1/RecurrentWeights": fx.floats(t, "R1"), "l1/Bias": fx.floats(t, "b1"),
+				"l2/InputWeights": fx.floats(t, "W2"), "l2/RecurrentWeights": fx.floats(t, "R2"), "l2/Bias": fx.floats(t, "b2"),
+			})
+			xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+			h0, c0 := fx.floats(t, "h0"), fx.floats(t, "c0")
+			var initial State
+			for k := 0; k < 2; k++ {
+				initial = append(initial, matrix(pt.g, fmt.Sprintf("h0/%d", k), B, H, part(h0, k, B, H)), matrix(pt.g, fmt.Sprintf("c0/%d", k), B, H, part(c0, k, B, H)))
+			}
+			u, err := Unroll(stack, xs, WithInitialState(initial))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+			for i, out := range u.Outputs {
+				pt.weigh(out, atTime(gy, B, T, H, i))
+				pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
+				pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+			}
+			hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
+			dh0, dc0 := fx.floats(t, "dh0"), fx.floats(t, "dc0")
+			for k := 0; k < 2; k++ {
+				pt.weigh(u.Final[2*k], part(gh, k, B, H))
+				pt.weigh(u.Final[2*k+1], part(gc, k, B, H))
+				pt.value(fmt.Sprintf("hT[%d]", k), u.Final[2*k], part(hT, k, B, H), nil)
+				pt.value(fmt.Sprintf("cT[%d]", k), u.Final[2*k+1], part(cT, k, B, H), nil)
+				pt.grad(fmt.Sprintf("dh0[%d]", k), initial[2*k], part(dh0, k, B, H))
+				pt.grad(fmt.Sprintf("dc0[%d]", k), initial[2*k+1], part(dc0, k, B, H))
+			}
+			for name, n := range map[string]*gorgonia.Node{"dW1": l1.W, "dR1": l1.R, "db1": l1.B, "dW2": l2.W, "dR2": l2.R, "db2": l2.B} {
+				pt.grad(name, n, fx.floats(t, name))
+			}
+			var loss float64
+			fx.get(t, "loss", &loss)
+			pt.run(append(append(stack.Learnables(), initial...), xs...), loss)
 		})
 	}
 }

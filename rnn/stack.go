@@ -1,8 +1,12 @@
 package rnn
 
 import (
+	"fmt"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
+
+	"github.com/seqgraph/seqgraph/nodes"
 )
 
 // Stack is cells applied one above the other at every timestep: the output
@@ -10,13 +14,27 @@ import (
 // states of its cells, one after the other, so a stack unrolls, masks and
 // carries state like any cell.
 type Stack struct {
-	name  string
-	cells []Cell
+	name    string
+	cells   []Cell
+	dropout float64
+	seed    uint64
+	phase   *nodes.Phase
+}
+
+// StackOption configures a Stack.
+type StackOption func(*Stack)
+
+// WithStackDropout applies dropout with probability p to the output of
+// every cell but the top one, at every timestep, before the next cell reads
+// it (PyTorch's dropout argument of a multi-layer RNN). The masks are drawn
+// from a generator seeded with seed; a nil phase means always training.
+func WithStackDropout(p float64, seed uint64, phase *nodes.Phase) StackOption {
+	return func(s *Stack) { s.dropout, s.seed, s.phase = p, seed, phase }
 }
 
 // NewStack stacks cells, bottom first. Each cell's OutputSize must be the
 // next one's InputSize.
-func NewStack(name string, cells ...Cell) (*Stack, error) {
+func NewStack(name string, cells []Cell, opts ...StackOption) (*Stack, error) {
 	if len(cells) == 0 {
 		return nil, errors.Errorf("rnn: stack %q: no cells", name)
 	}
@@ -26,7 +44,14 @@ func NewStack(name string, cells ...Cell) (*Stack, error) {
 				name, i-1, cells[i-1].Name(), cells[i-1].OutputSize(), i, cells[i].Name(), cells[i].InputSize())
 		}
 	}
-	return &Stack{name: name, cells: cells}, nil
+	s := &Stack{name: name, cells: cells}
+	for _, o := range opts {
+		o(s)
+	}
+	if !(s.dropout >= 0 && s.dropout < 1) {
+		return nil, errors.Errorf("rnn: stack %q: dropout probability %v is outside [0, 1)", name, s.dropout)
+	}
+	return s, nil
 }
 
 func (s *Stack) Name() string    { return s.name }
@@ -87,6 +112,13 @@ func (s *Stack) Step(step Step, x *gorgonia.Node, prev State) (State, error) {
 		}
 		next = append(next, st...)
 		x = s.cells[i].Output(st)
+		if s.dropout > 0 && i < len(s.cells)-1 {
+			name := fmt.Sprintf("%s/t%d/dropout%d", s.name, step.T, i+1)
+			var err error
+			if x, err = nodes.Dropout(x, name, s.dropout, s.seed+uint64(step.T)*1000+uint64(i), s.phase); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return next, nil
 }

@@ -64,6 +64,20 @@ type Unrolled struct {
 	named map[string]*gorgonia.Node
 }
 
+// Record adds to the graph, before it is compiled, a read of every node the
+// cell named, and returns where each value lands by name: after every run of
+// the machine, *values["lstm1/t7/forget"] holds that gate's B×H value. It
+// costs a copy per node per run, so record only graphs you inspect.
+func (u *Unrolled) Record() map[string]*gorgonia.Value {
+	values := make(map[string]*gorgonia.Value, len(u.named))
+	for name, n := range u.named {
+		v := new(gorgonia.Value)
+		gorgonia.Read(n, v)
+		values[name] = v
+	}
+	return values
+}
+
 // Node returns the node a cell named at a timestep ("lstm1/t7/forget"), or
 // nil if there is none.
 func (u *Unrolled) Node(name string) *gorgonia.Node { return u.named[name] }
@@ -85,6 +99,7 @@ type unrollConfig struct {
 	mode    OutputMode
 	initial State
 	masks   []*gorgonia.Node
+	reverse bool
 }
 
 // WithOutputMode sets the output mode (Sequence by default).
@@ -99,6 +114,15 @@ func WithInitialState(st State) UnrollOption { return func(c *unrollConfig) { c.
 // nodes.Masked), so that outputs, final states and gradients of each
 // sequence are exactly those it gets unpadded.
 func WithMask(masks []*gorgonia.Node) UnrollOption { return func(c *unrollConfig) { c.masks = masks } }
+
+// WithReverse runs the cell from the last timestep to the first: the
+// backward direction of a bidirectional layer. With a mask, each sequence is
+// read from its own last real step to its first, whichever side it is
+// padded on, because padded steps hold the state. Outputs stay in time order
+// (Outputs[t] is the output after reading timestep t); with OutputMode Last
+// the output is the one after timestep 0, the last one read. Step.T is the
+// timestep read, so node names keep the time index.
+func WithReverse() UnrollOption { return func(c *unrollConfig) { c.reverse = true } }
 
 // Unroll applies cell over the inputs xs, one B×InputSize node per
 // timestep, in the cell's graph.
@@ -150,7 +174,15 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 		return nil, err
 	}
 	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, named: make(map[string]*gorgonia.Node)}
-	for t, x := range xs {
+	if cfg.mode == Sequence {
+		u.Outputs = make([]*gorgonia.Node, len(xs))
+	}
+	for k := range xs {
+		t := k
+		if cfg.reverse {
+			t = len(xs) - 1 - k
+		}
+		x := xs[t]
 		s := Step{T: t, named: u.named}
 		next, err := safeStep(cell, s, x, state)
 		if err != nil {
@@ -168,8 +200,11 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 			}
 		}
 		state = next
-		if cfg.mode == Sequence || t == len(xs)-1 {
-			u.Outputs = append(u.Outputs, cell.Output(state))
+		switch {
+		case cfg.mode == Sequence:
+			u.Outputs[t] = cell.Output(state)
+		case k == len(xs)-1:
+			u.Outputs = []*gorgonia.Node{cell.Output(state)}
 		}
 	}
 	u.Final = state

@@ -1,0 +1,151 @@
+package rnn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes"
+)
+
+// MergeMode says how a bidirectional layer combines its two directions.
+type MergeMode int
+
+const (
+	// Concat puts the forward output first and the backward output after
+	// it, 2H columns (MATLAB's bilstmLayer, PyTorch's bidirectional=True).
+	Concat MergeMode = iota
+	// Sum adds the two outputs (Keras' merge_mode "sum").
+	Sum
+	// Mean averages them (Keras' "ave").
+	Mean
+	// Product multiplies them elementwise (Keras' "mul").
+	Product
+)
+
+func (m MergeMode) String() string {
+	switch m {
+	case Concat:
+		return "concat"
+	case Sum:
+		return "sum"
+	case Mean:
+		return "mean"
+	case Product:
+		return "product"
+	}
+	return fmt.Sprintf("MergeMode(%d)", int(m))
+}
+
+// ParseMergeMode returns the merge mode with the name s: "concat", "sum",
+// "mean" or "product", or Keras' "ave" and "mul".
+func ParseMergeMode(s string) (MergeMode, error) {
+	switch strings.ToLower(s) {
+	case "concat":
+		return Concat, nil
+	case "sum":
+		return Sum, nil
+	case "mean", "ave":
+		return Mean, nil
+	case "product", "mul":
+		return Product, nil
+	}
+	return 0, errors.Errorf("rnn: unknown merge mode %q (want concat, sum, mean or product)", s)
+}
+
+// OutputSize returns the width of the merged output of two directions of
+// hidden columns each.
+func (m MergeMode) OutputSize(hidden int) int {
+	if m == Concat {
+		return 2 * hidden
+	}
+	return hidden
+}
+
+// BiUnrolled is a bidirectional layer applied over a sequence.
+type BiUnrolled struct {
+	// Forward reads the sequence first to last, Backward last to first;
+	// each has its own initial and final states and named nodes.
+	Forward, Backward *Unrolled
+	Merge             MergeMode
+	// Outputs holds the merged output of every timestep with Sequence.
+	// With Last it holds one: the forward direction's last step merged
+	// with the backward direction's first (each sequence's own, with a
+	// mask), as MATLAB and PyTorch do.
+	Outputs []*gorgonia.Node
+}
+
+// Node returns the node either direction named, or nil.
+func (b *BiUnrolled) Node(name string) *gorgonia.Node {
+	if n := b.Forward.Node(name); n != nil {
+		return n
+	}
+	return b.Backward.Node(name)
+}
+
+// UnrollBidirectional applies fwd over xs first to last and bwd last to
+// first and merges their outputs. The cells must have distinct names and
+// the same output size. It takes WithOutputMode and WithMask; both
+// directions start from their own zero-valued initial states, which a
+// caller may Let through Forward.Initial and Backward.Initial.
+func UnrollBidirectional(fwd, bwd Cell, xs []*gorgonia.Node, merge MergeMode, opts ...UnrollOption) (*BiUnrolled, error) {
+	var cfg unrollConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if fwd == nil || bwd == nil {
+		return nil, errors.New("rnn: bidirectional: nil cell")
+	}
+	if cfg.initial != nil || cfg.reverse {
+		return nil, errors.Errorf("rnn: bidirectional %q/%q: WithInitialState and WithReverse do not apply; Let the directions' Initial nodes instead", fwd.Name(), bwd.Name())
+	}
+	if fwd.Name() == bwd.Name() {
+		return nil, errors.Errorf("rnn: bidirectional: both directions are called %q", fwd.Name())
+	}
+	if fwd.OutputSize() != bwd.OutputSize() {
+		return nil, errors.Errorf("rnn: bidirectional: %q outputs %d features, %q %d", fwd.Name(), fwd.OutputSize(), bwd.Name(), bwd.OutputSize())
+	}
+	if merge < Concat || merge > Product {
+		return nil, errors.Errorf("rnn: bidirectional: invalid merge mode %v", merge)
+	}
+	f, err := Unroll(fwd, xs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	b, err := Unroll(bwd, xs, append(opts, WithReverse())...)
+	if err != nil {
+		return nil, err
+	}
+	out := &BiUnrolled{Forward: f, Backward: b, Merge: merge, Outputs: make([]*gorgonia.Node, len(f.Outputs))}
+	for t := range f.Outputs {
+		if out.Outputs[t], err = mergeOutputs(merge, f.Outputs[t], b.Outputs[t]); err != nil {
+			return nil, errors.Wrapf(err, "rnn: bidirectional %q/%q", fwd.Name(), bwd.Name())
+		}
+	}
+	return out, nil
+}
+
+func mergeOutputs(m MergeMode, f, b *gorgonia.Node) (*gorgonia.Node, error) {
+	switch m {
+	case Concat:
+		return nodes.ConcatColumns(f, b)
+	case Sum:
+		return gorgonia.Add(f, b)
+	case Product:
+		return gorgonia.HadamardProd(f, b)
+	}
+	s, err := gorgonia.Add(f, b)
+	if err != nil {
+		return nil, err
+	}
+	var half *gorgonia.Node
+	if s.Dtype() == tensor.Float32 {
+		half = gorgonia.NewConstant(float32(0.5))
+	} else {
+		half = gorgonia.NewConstant(0.5)
+	}
+	return gorgonia.HadamardProd(s, half)
+}
