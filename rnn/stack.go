@@ -113,11 +113,12 @@ func (s *Stack) Step(step Step, x *gorgonia.Node, prev State) (State, error) {
 		next = append(next, st...)
 		x = s.cells[i].Output(st)
 		if s.dropout > 0 && i < len(s.cells)-1 {
-			name := fmt.Sprintf("%s/t%d/dropout%d", s.name, step.T, i+1)
+			part := fmt.Sprintf("dropout%d", i+1)
 			var err error
-			if x, err = nodes.Dropout(x, name, s.dropout, s.seed+uint64(step.T)*1000+uint64(i), s.phase); err != nil {
+			if x, err = nodes.Dropout(x, step.NodeName(s.name, part), s.dropout, s.seed+uint64(step.T)*1000+uint64(i), s.phase); err != nil {
 				return nil, err
 			}
+			step.Name(s.name, part, x)
 		}
 	}
 	return next, nil
