@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -15,7 +16,10 @@ type layerKind int
 const (
 	sequenceInputLayer layerKind = iota + 1
 	lstmLayer
+	gruLayer
+	bilstmLayer
 	recurrentLayer
+	bidirectionalLayer
 	dropoutLayer
 	fullyConnectedLayer
 	softmaxLayer
@@ -23,16 +27,36 @@ const (
 	regressionLayer
 )
 
-var kindNames = map[layerKind]struct{ prefix, title string }{
-	sequenceInputLayer:  {"sequenceinput", "Sequence Input"},
-	lstmLayer:           {"lstm", "LSTM"},
-	recurrentLayer:      {"rnn", "Recurrent"},
-	dropoutLayer:        {"dropout", "Dropout"},
-	fullyConnectedLayer: {"fc", "Fully Connected"},
-	softmaxLayer:        {"softmax", "Softmax"},
-	classificationLayer: {"classoutput", "Classification Output"},
-	regressionLayer:     {"regressionoutput", "Regression Output"},
+// layerInfo is what each kind of layer is called and which options it takes.
+var layerInfo = map[layerKind]struct {
+	prefix, title string
+	options       []string
+}{
+	sequenceInputLayer:  {"sequenceinput", "Sequence Input", nil},
+	lstmLayer:           {"lstm", "LSTM", []string{optMode, optGate, optState, optInit}},
+	gruLayer:            {"gru", "GRU", []string{optMode, optGate, optState, optInit, optReset}},
+	bilstmLayer:         {"bilstm", "BiLSTM", []string{optMode, optGate, optState, optInit, optMerge}},
+	recurrentLayer:      {"rnn", "Recurrent", []string{optMode}},
+	bidirectionalLayer:  {"birnn", "Bidirectional", []string{optMode, optMerge}},
+	dropoutLayer:        {"dropout", "Dropout", nil},
+	fullyConnectedLayer: {"fc", "Fully Connected", nil},
+	softmaxLayer:        {"softmax", "Softmax", nil},
+	classificationLayer: {"classoutput", "Classification Output", nil},
+	regressionLayer:     {"regressionoutput", "Regression Output", nil},
 }
+
+func (k layerKind) recurrent() bool { return k >= lstmLayer && k <= bidirectionalLayer }
+
+func (k layerKind) bidirectional() bool { return k == bilstmLayer || k == bidirectionalLayer }
+
+const (
+	optMode  = "output mode"
+	optGate  = "gate activation"
+	optState = "state activation"
+	optInit  = "initializer"
+	optReset = "reset gate mode"
+	optMerge = "merge mode"
+)
 
 // Layer is one entry of a layer array, declared as in MATLAB:
 //
@@ -51,8 +75,8 @@ type Layer struct {
 	opts    []LayerOption
 }
 
-// CellFactory builds the cell of a Recurrent layer in graph g, with its
-// learnables in p under the layer's name: rnn.NewLSTM and any custom cell's
+// CellFactory builds the cell of a Recurrent or Bidirectional layer in graph
+// g, with its learnables in p under name: rnn.NewLSTM and any custom cell's
 // constructor fit it with a one-line closure.
 type CellFactory func(g *gorgonia.ExprGraph, p *nodes.Params, name string, inputSize, outputSize int) (rnn.Cell, error)
 
@@ -61,35 +85,71 @@ type CellFactory func(g *gorgonia.ExprGraph, p *nodes.Params, name string, input
 type LayerOption func(*layerConfig)
 
 type layerConfig struct {
-	name        string
-	mode        rnn.OutputMode
-	gate, state nodes.Activation
-	set         []string
+	name  string
+	mode  rnn.OutputMode
+	merge rnn.MergeMode
+	cell  []rnn.Option
+	set   []string
 }
 
 // WithName names the layer. Names must be unique; by default a layer is
 // called by its kind and its rank among the layers of that kind ("lstm1",
-// "fc2"). Learnables are named after their layer: "lstm1/InputWeights".
+// "fc2"). Learnables are named after their layer: "lstm1/InputWeights";
+// a bidirectional layer's after its directions: "bilstm1/forward/Bias".
 func WithName(name string) LayerOption {
-	return func(c *layerConfig) { c.name = name; c.set = append(c.set, "name") }
+	return func(c *layerConfig) { c.name = name }
 }
 
-// WithOutputMode sets an LSTM layer's OutputMode (rnn.Sequence by default,
-// as in MATLAB).
+// WithOutputMode sets a recurrent layer's OutputMode (rnn.Sequence by
+// default, as in MATLAB).
 func WithOutputMode(m rnn.OutputMode) LayerOption {
-	return func(c *layerConfig) { c.mode = m; c.set = append(c.set, "output mode") }
+	return func(c *layerConfig) { c.mode = m; c.set = append(c.set, optMode) }
 }
 
-// WithGateActivation sets an LSTM layer's GateActivationFunction (sigmoid by
-// default).
+// WithGateActivation sets the GateActivationFunction of an LSTM, GRU or
+// BiLSTM layer (sigmoid by default).
 func WithGateActivation(a nodes.Activation) LayerOption {
-	return func(c *layerConfig) { c.gate = a; c.set = append(c.set, "gate activation") }
+	return cellOption(optGate, rnn.WithGateActivation(a))
 }
 
-// WithStateActivation sets an LSTM layer's StateActivationFunction (tanh by
-// default).
+// WithStateActivation sets the StateActivationFunction of an LSTM, GRU or
+// BiLSTM layer (tanh by default).
 func WithStateActivation(a nodes.Activation) LayerOption {
-	return func(c *layerConfig) { c.state = a; c.set = append(c.set, "state activation") }
+	return cellOption(optState, rnn.WithStateActivation(a))
+}
+
+// WithResetGateMode sets a GRU layer's ResetGateMode.
+func WithResetGateMode(m rnn.ResetGateMode) LayerOption {
+	return cellOption(optReset, rnn.WithResetGateMode(m))
+}
+
+// WithInputWeightsInitializer sets how an LSTM, GRU or BiLSTM layer's input
+// weights start (Glorot by default; nodes.ParseInitializer takes MATLAB's
+// names).
+func WithInputWeightsInitializer(init nodes.Initializer) LayerOption {
+	return cellOption(optInit, rnn.WithInputWeightsInitializer(init))
+}
+
+// WithRecurrentWeightsInitializer sets how the recurrent weights start
+// (orthogonal by default).
+func WithRecurrentWeightsInitializer(init nodes.Initializer) LayerOption {
+	return cellOption(optInit, rnn.WithRecurrentWeightsInitializer(init))
+}
+
+// WithBiasInitializer sets how the biases start (unit forget gate for LSTM
+// layers, zeros for GRU layers, by default).
+func WithBiasInitializer(init nodes.Initializer) LayerOption {
+	return cellOption(optInit, rnn.WithBiasInitializer(init))
+}
+
+// WithMergeMode sets how a bidirectional layer combines its directions
+// (rnn.Concat by default, as MATLAB and PyTorch).
+func WithMergeMode(m rnn.MergeMode) LayerOption {
+	return func(c *layerConfig) { c.merge = m; c.set = append(c.set, optMerge) }
+}
+
+func cellOption(name string, o rnn.Option) LayerOption {
+	return func(c *layerConfig) { c.cell = append(c.cell, o); c.set = append(c.set, name) }
 }
 
 // SequenceInput is the input of sequences of the given number of features
@@ -98,27 +158,46 @@ func SequenceInput(features int, opts ...LayerOption) Layer {
 	return Layer{kind: sequenceInputLayer, size: features, opts: opts}
 }
 
-// LSTM is a long short-term memory layer of hidden units (rnn.LSTM). It takes
-// WithOutputMode, WithGateActivation and WithStateActivation.
+// LSTM is a long short-term memory layer of hidden units (rnn.LSTM).
 func LSTM(hidden int, opts ...LayerOption) Layer {
 	return Layer{kind: lstmLayer, size: hidden, opts: opts}
 }
 
+// GRU is a gated recurrent unit layer of hidden units (rnn.GRU).
+func GRU(hidden int, opts ...LayerOption) Layer {
+	return Layer{kind: gruLayer, size: hidden, opts: opts}
+}
+
+// BiLSTM is MATLAB's bilstmLayer: an LSTM over the sequence forwards and one
+// backwards, each of hidden units, their outputs concatenated (2×hidden
+// features) unless WithMergeMode says otherwise.
+func BiLSTM(hidden int, opts ...LayerOption) Layer {
+	return Layer{kind: bilstmLayer, size: hidden, opts: opts}
+}
+
 // Recurrent is a recurrent layer of any cell, custom ones included, whose
-// output has outputs features. It takes WithOutputMode; the cell's own
-// options go into the factory.
+// output has outputs features. The cell's own options go into the factory.
 func Recurrent(outputs int, newCell CellFactory, opts ...LayerOption) Layer {
 	return Layer{kind: recurrentLayer, size: outputs, newCell: newCell, opts: opts}
 }
 
+// Bidirectional makes any cell bidirectional: one cell (called
+// "<layer>/forward") reads the sequence forwards, another
+// ("<layer>/backward") backwards from each sequence's last real step, and
+// their outputs of hidden features each are merged.
+func Bidirectional(hidden int, newCell CellFactory, opts ...LayerOption) Layer {
+	return Layer{kind: bidirectionalLayer, size: hidden, newCell: newCell, opts: opts}
+}
+
 // Dropout zeroes each input with probability p while training, scaling the
-// others by 1/(1-p); it is the identity at prediction.
+// others by 1/(1-p); it is the identity at prediction. Between recurrent
+// layers it gives the seeds' stacked LSTM with dropout.
 func Dropout(p float64, opts ...LayerOption) Layer {
 	return Layer{kind: dropoutLayer, p: p, opts: opts}
 }
 
 // FullyConnected maps its input to outputs values: at every timestep of a
-// sequence, or once after an LSTM layer with OutputMode Last.
+// sequence, or once after a recurrent layer with OutputMode Last.
 func FullyConnected(outputs int, opts ...LayerOption) Layer {
 	return Layer{kind: fullyConnectedLayer, size: outputs, opts: opts}
 }
@@ -144,25 +223,29 @@ type layer struct {
 	kind    layerKind
 	name    string
 	in      int // features in
+	hidden  int // features of each direction of a recurrent layer
 	out     int // features out
 	seqIn   bool
 	seqOut  bool
 	p       float64
 	mode    rnn.OutputMode
+	merge   rnn.MergeMode
 	cell    []rnn.Option
 	newCell CellFactory
 }
 
 func (l layer) String() string {
-	title := kindNames[l.kind].title
-	switch l.kind {
-	case sequenceInputLayer:
+	title := layerInfo[l.kind].title
+	switch {
+	case l.kind == sequenceInputLayer:
 		return fmt.Sprintf("%-18s %-22s %d features", l.name, title, l.out)
-	case lstmLayer, recurrentLayer:
+	case l.kind.bidirectional():
+		return fmt.Sprintf("%-18s %-22s %d hidden units per direction, merge %v, output mode %v", l.name, title, l.hidden, l.merge, l.mode)
+	case l.kind.recurrent():
 		return fmt.Sprintf("%-18s %-22s %d hidden units, output mode %v", l.name, title, l.out, l.mode)
-	case dropoutLayer:
+	case l.kind == dropoutLayer:
 		return fmt.Sprintf("%-18s %-22s probability %g", l.name, title, l.p)
-	case fullyConnectedLayer:
+	case l.kind == fullyConnectedLayer:
 		return fmt.Sprintf("%-18s %-22s %d -> %d", l.name, title, l.in, l.out)
 	}
 	return fmt.Sprintf("%-18s %s", l.name, title)
@@ -177,25 +260,28 @@ func resolve(ls []Layer) ([]layer, error) {
 	count := map[layerKind]int{}
 	names := map[string]int{}
 	for i, l := range ls {
-		info, ok := kindNames[l.kind]
+		info, ok := layerInfo[l.kind]
 		if !ok {
 			return nil, errors.Errorf("graph: layer %d is not a layer (use the constructors of package graph)", i+1)
 		}
 		count[l.kind]++
-		cfg := layerConfig{name: fmt.Sprintf("%s%d", info.prefix, count[l.kind]), gate: nodes.Sigmoid, state: nodes.Tanh}
+		cfg := layerConfig{name: fmt.Sprintf("%s%d", info.prefix, count[l.kind])}
 		for _, o := range l.opts {
+			if o == nil {
+				return nil, errors.Errorf("graph: layer %d (%s): nil option", i+1, info.title)
+			}
 			o(&cfg)
 		}
 		for _, s := range cfg.set {
-			if s != "name" && l.kind != lstmLayer && !(l.kind == recurrentLayer && s == "output mode") {
+			if !contains(info.options, s) {
 				return nil, errors.Errorf("graph: layer %d (%s) does not take a %s", i+1, info.title, s)
 			}
 		}
-		if j, dup := names[cfg.name]; dup || cfg.name == "" {
-			return nil, errors.Errorf("graph: layer %d: name %q is empty or already used by layer %d", i+1, cfg.name, j)
+		if j, dup := names[cfg.name]; dup || cfg.name == "" || strings.Contains(cfg.name, "/") {
+			return nil, errors.Errorf("graph: layer %d: name %q is empty, has a slash or is already used by layer %d", i+1, cfg.name, j)
 		}
 		names[cfg.name] = i + 1
-		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, newCell: l.newCell}
+		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, merge: cfg.merge, cell: cfg.cell, newCell: l.newCell}
 		if i > 0 {
 			cur.in, cur.seqIn = out[i-1].out, out[i-1].seqOut
 		}
@@ -203,17 +289,17 @@ func resolve(ls []Layer) ([]layer, error) {
 		if (i == 0) != (l.kind == sequenceInputLayer) {
 			return nil, errors.Errorf("%s: a network starts with the one sequence input layer", where)
 		}
-		switch l.kind {
-		case sequenceInputLayer:
+		switch {
+		case l.kind == sequenceInputLayer:
 			if l.size <= 0 {
 				return nil, errors.Errorf("%s: %d features; want at least 1", where, l.size)
 			}
 			cur.out, cur.seqOut = l.size, true
-		case lstmLayer, recurrentLayer:
+		case l.kind.recurrent():
 			if l.size <= 0 {
 				return nil, errors.Errorf("%s: %d hidden units; want at least 1", where, l.size)
 			}
-			if l.kind == recurrentLayer && l.newCell == nil {
+			if (l.kind == recurrentLayer || l.kind == bidirectionalLayer) && l.newCell == nil {
 				return nil, errors.Errorf("%s: nil cell factory", where)
 			}
 			if !cur.seqIn {
@@ -222,27 +308,29 @@ func resolve(ls []Layer) ([]layer, error) {
 			if cfg.mode != rnn.Sequence && cfg.mode != rnn.Last {
 				return nil, errors.Errorf("%s: invalid output mode %v", where, cfg.mode)
 			}
-			if !cfg.gate.Valid() || !cfg.state.Valid() {
-				return nil, errors.Errorf("%s: invalid activation (gate %v, state %v)", where, cfg.gate, cfg.state)
+			if cfg.merge < rnn.Concat || cfg.merge > rnn.Product {
+				return nil, errors.Errorf("%s: invalid merge mode %v", where, cfg.merge)
 			}
-			cur.out, cur.seqOut = l.size, cfg.mode == rnn.Sequence
-			cur.cell = []rnn.Option{rnn.WithGateActivation(cfg.gate), rnn.WithStateActivation(cfg.state)}
-		case dropoutLayer:
+			cur.hidden, cur.out, cur.seqOut = l.size, l.size, cfg.mode == rnn.Sequence
+			if l.kind.bidirectional() {
+				cur.out = cfg.merge.OutputSize(l.size)
+			}
+		case l.kind == dropoutLayer:
 			if !(l.p >= 0 && l.p < 1) {
 				return nil, errors.Errorf("%s: probability %v is outside [0, 1)", where, l.p)
 			}
 			cur.out, cur.seqOut = cur.in, cur.seqIn
-		case fullyConnectedLayer:
+		case l.kind == fullyConnectedLayer:
 			if l.size <= 0 {
 				return nil, errors.Errorf("%s: %d outputs; want at least 1", where, l.size)
 			}
 			cur.out, cur.seqOut = l.size, cur.seqIn
-		case softmaxLayer:
+		case l.kind == softmaxLayer:
 			if i+1 >= len(ls) || ls[i+1].kind != classificationLayer {
 				return nil, errors.Errorf("%s: a classification output layer must follow softmax", where)
 			}
 			cur.out, cur.seqOut = cur.in, cur.seqIn
-		case classificationLayer, regressionLayer:
+		default: // classificationLayer, regressionLayer
 			if i != len(ls)-1 {
 				return nil, errors.Errorf("%s: the output layer must come last", where)
 			}
@@ -254,7 +342,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			}
 			if cur.seqIn {
 				return nil, errors.Errorf("%s: gets one output per timestep, but sequence-to-sequence targets are not supported yet; "+
-					"give the last LSTM layer OutputMode rnn.Last", where)
+					"give the last recurrent layer OutputMode rnn.Last", where)
 			}
 			cur.out = cur.in
 		}
@@ -265,4 +353,13 @@ func resolve(ls []Layer) ([]layer, error) {
 		return nil, errors.Errorf("graph: layer %d (%q): a network ends with a classification or regression output layer", len(out), last.name)
 	}
 	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

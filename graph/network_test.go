@@ -66,6 +66,47 @@ func classifierLayers(f, k int) []Layer {
 	}
 }
 
+// checkNetworkGradients compares the gradients of one training step on b
+// with central differences of the loss TrainStep reports, for every element
+// of every learnable, and returns the worst relative error.
+func checkNetworkGradients(t *testing.T, net *Network, b *dataset.Batch) float64 {
+	t.Helper()
+	var rec recorder
+	if _, err := net.TrainStep(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	const h = 1e-6
+	lossAt := func() float64 {
+		l, err := net.TrainStep(b, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	worst := 0.0
+	for _, name := range net.Learnables() {
+		vals, _ := net.Learnable(name)
+		for i := range vals {
+			orig := vals[i]
+			vals[i] = orig + h
+			_ = net.SetLearnable(name, vals)
+			fp := lossAt()
+			vals[i] = orig - h
+			_ = net.SetLearnable(name, vals)
+			fm := lossAt()
+			vals[i] = orig
+			_ = net.SetLearnable(name, vals)
+			num, tape := (fp-fm)/(2*h), rec.grads[name][i]
+			rel := math.Abs(num-tape) / math.Max(1e-3, math.Max(math.Abs(num), math.Abs(tape)))
+			worst = math.Max(worst, rel)
+			if rel > 1e-6 {
+				t.Errorf("%s[%d]: tape %v, finite difference %v", name, i, tape, num)
+			}
+		}
+	}
+	return worst
+}
+
 // TestNetworkGradientsAgainstFiniteDifferences checks a whole training step,
 // padded batch, mask, stacked layers, fully connected layer, softmax and
 // loss, against central differences of the loss that TrainStep reports.
@@ -103,42 +144,7 @@ func TestNetworkGradientsAgainstFiniteDifferences(t *testing.T) {
 				if !b.Padded() {
 					t.Fatal("test batch is not padded")
 				}
-				var rec recorder
-				if _, err := net.TrainStep(b, &rec); err != nil {
-					t.Fatal(err)
-				}
-				const h = 1e-6
-				lossAt := func() float64 {
-					l, err := net.TrainStep(b, &recorder{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					return l
-				}
-				worst := 0.0
-				for _, name := range net.Learnables() {
-					vals, _ := net.Learnable(name)
-					for i := range vals {
-						orig := vals[i]
-						vals[i] = orig + h
-						_ = net.SetLearnable(name, vals)
-						fp := lossAt()
-						vals[i] = orig - h
-						_ = net.SetLearnable(name, vals)
-						fm := lossAt()
-						vals[i] = orig
-						_ = net.SetLearnable(name, vals)
-						num, tape := (fp-fm)/(2*h), rec.grads[name][i]
-						rel := math.Abs(num-tape) / math.Max(1e-3, math.Max(math.Abs(num), math.Abs(tape)))
-						if rel > worst {
-							worst = rel
-						}
-						if rel > 1e-6 {
-							t.Errorf("%s[%d]: tape %v, finite difference %v", name, i, tape, num)
-						}
-					}
-				}
-				t.Logf("worst relative error %.3g", worst)
+				t.Logf("worst relative error %.3g", checkNetworkGradients(t, net, b))
 			})
 		}
 	}

@@ -20,6 +20,7 @@ type programKey struct {
 	batch, steps int
 	train        bool // with loss, gradients and dropout
 	masked       bool // with per-timestep masks, for padded batches
+	observed     bool // reading every named node back (Activations)
 }
 
 func (k programKey) String() string {
@@ -46,7 +47,8 @@ type program struct {
 	outVal  gorgonia.Value
 
 	recurrent  []*rnn.Unrolled
-	learnables gorgonia.Nodes // sorted by name
+	observed   map[string]*gorgonia.Value // the named nodes, when key.observed
+	learnables gorgonia.Nodes             // sorted by name
 	valueGrads []gorgonia.ValueGrad
 }
 
@@ -62,6 +64,9 @@ func (l learnable) L2Factor() float64 { return l.l2 }
 
 func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error) {
 	p := &program{key: key, g: g}
+	if key.observed {
+		p.observed = make(map[string]*gorgonia.Value)
+	}
 	b, t := key.batch, key.steps
 	newInput := func(name string, shape ...int) (*gorgonia.Node, *tensor.Dense) {
 		v := tensor.New(tensor.WithShape(shape...), tensor.Of(n.dtype))
@@ -97,36 +102,8 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 	for li, l := range n.layers[1:] {
 		var err error
 		switch l.kind {
-		case lstmLayer, recurrentLayer:
-			var cell rnn.Cell
-			if l.kind == lstmLayer {
-				cell, err = rnn.NewLSTM(g, n.params, l.name, l.in, l.out, l.cell...)
-			} else {
-				cell, err = l.newCell(g, n.params, l.name, l.in, l.out)
-			}
-			if err != nil {
-				break
-			}
-			if cell.InputSize() != l.in || cell.OutputSize() != l.out {
-				err = errors.Errorf("the cell takes %d features and outputs %d; the layer needs %d and %d",
-					cell.InputSize(), cell.OutputSize(), l.in, l.out)
-				break
-			}
-			opts := []rnn.UnrollOption{rnn.WithOutputMode(l.mode)}
-			if masks != nil {
-				opts = append(opts, rnn.WithMask(masks))
-			}
-			var u *rnn.Unrolled
-			if u, err = rnn.Unroll(cell, seq, opts...); err != nil {
-				break
-			}
-			p.recurrent = append(p.recurrent, u)
-			p.learnables = append(p.learnables, cell.Learnables()...)
-			if l.mode == rnn.Last {
-				single, seq = u.Outputs[0], nil
-			} else {
-				seq = u.Outputs
-			}
+		case lstmLayer, gruLayer, bilstmLayer, recurrentLayer, bidirectionalLayer:
+			err = n.buildRecurrent(g, p, l, &seq, &single, masks)
 		case dropoutLayer:
 			if !key.train || l.p == 0 {
 				continue
@@ -167,6 +144,16 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 		if err != nil {
 			return nil, errors.Wrapf(err, "graph: building layer %q of the %v", l.name, key)
 		}
+		if key.observed && l.kind != classificationLayer && l.kind != regressionLayer {
+			p.observe(l.name, seq, single)
+		}
+	}
+	if key.observed {
+		for _, u := range p.recurrent {
+			for name, v := range u.Record() {
+				p.observed[name] = v
+			}
+		}
 	}
 	sort.Slice(p.learnables, func(i, j int) bool { return p.learnables[i].Name() < p.learnables[j].Name() })
 	for _, l := range p.learnables {
@@ -181,6 +168,97 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 		gorgonia.Read(p.loss, &p.lossVal)
 	}
 	return p, nil
+}
+
+// observe records a layer's output: "fc1" for one step, "fc1/t3" for each
+// step of a sequence.
+func (p *program) observe(layer string, seq []*gorgonia.Node, single *gorgonia.Node) {
+	read := func(name string, n *gorgonia.Node) {
+		v := new(gorgonia.Value)
+		gorgonia.Read(n, v)
+		p.observed[name] = v
+	}
+	if single != nil {
+		read(layer, single)
+		return
+	}
+	for t, n := range seq {
+		read(fmt.Sprintf("%s/t%d", layer, t), n)
+	}
+}
+
+// newCell builds the cell called name of a recurrent layer.
+func (n *Network) newCell(g *gorgonia.ExprGraph, l layer, name string) (rnn.Cell, error) {
+	var cell rnn.Cell
+	var err error
+	switch l.kind {
+	case lstmLayer, bilstmLayer:
+		cell, err = rnn.NewLSTM(g, n.params, name, l.in, l.hidden, l.cell...)
+	case gruLayer:
+		cell, err = rnn.NewGRU(g, n.params, name, l.in, l.hidden, l.cell...)
+	default:
+		cell, err = l.newCell(g, n.params, name, l.in, l.hidden)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cell == nil || cell.InputSize() != l.in || cell.OutputSize() != l.hidden {
+		return nil, errors.Errorf("the cell %q takes %v features and outputs %v; the layer needs %d and %d",
+			name, sizeOf(cell, rnn.Cell.InputSize), sizeOf(cell, rnn.Cell.OutputSize), l.in, l.hidden)
+	}
+	return cell, nil
+}
+
+func sizeOf(c rnn.Cell, f func(rnn.Cell) int) any {
+	if c == nil {
+		return "no"
+	}
+	return f(c)
+}
+
+// buildRecurrent unrolls a recurrent layer over *seq, leaving its outputs in
+// *seq, or in *single with OutputMode last.
+func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq *[]*gorgonia.Node, single **gorgonia.Node, masks []*gorgonia.Node) error {
+	opts := []rnn.UnrollOption{rnn.WithOutputMode(l.mode)}
+	if masks != nil {
+		opts = append(opts, rnn.WithMask(masks))
+	}
+	var outputs []*gorgonia.Node
+	if l.kind.bidirectional() {
+		fwd, err := n.newCell(g, l, l.name+"/forward")
+		if err != nil {
+			return err
+		}
+		bwd, err := n.newCell(g, l, l.name+"/backward")
+		if err != nil {
+			return err
+		}
+		u, err := rnn.UnrollBidirectional(fwd, bwd, *seq, l.merge, opts...)
+		if err != nil {
+			return err
+		}
+		p.recurrent = append(p.recurrent, u.Forward, u.Backward)
+		p.learnables = append(append(p.learnables, fwd.Learnables()...), bwd.Learnables()...)
+		outputs = u.Outputs
+	} else {
+		cell, err := n.newCell(g, l, l.name)
+		if err != nil {
+			return err
+		}
+		u, err := rnn.Unroll(cell, *seq, opts...)
+		if err != nil {
+			return err
+		}
+		p.recurrent = append(p.recurrent, u)
+		p.learnables = append(p.learnables, cell.Learnables()...)
+		outputs = u.Outputs
+	}
+	if l.mode == rnn.Last {
+		*single, *seq = outputs[0], nil
+	} else {
+		*seq = outputs
+	}
+	return nil
 }
 
 // compile differentiates a training graph and compiles the tape machine,

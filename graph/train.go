@@ -3,9 +3,12 @@ package graph
 import (
 	"fmt"
 	"math"
+	"sort"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
 )
@@ -64,6 +67,57 @@ func (n *Network) PredictBatch(b *dataset.Batch) ([][]float64, error) {
 		return nil, errors.Wrapf(err, "graph: predicting on the %v", p.key)
 	}
 	return rows(p.outVal), nil
+}
+
+// Activations runs the network on a mini-batch, as PredictBatch does, and
+// returns the values of the nodes called names, each a copy as a tensor:
+// every gate and state of every timestep of every recurrent layer
+// ("lstm1/t7/forget", "lstm1/t7/hidden", "bilstm1/backward/t0/cell"), and
+// the output of every layer ("fc1" after OutputMode last, "fc1/t3" per
+// timestep before it, "softmax1" for the class probabilities). With no
+// names it returns them all. It compiles a graph of its own per batch shape
+// that copies every value out, so it costs more than PredictBatch.
+func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*tensor.Dense, error) {
+	if err := n.checkBatch(b, false); err != nil {
+		return nil, err
+	}
+	p, err := n.program(programKey{batch: b.B, steps: b.T, masked: b.Padded(), observed: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, ok := p.observed[name]; !ok {
+			return nil, errors.Errorf("graph: activations: no node %q in the network (nodes are called like %s)", name, exampleNames(p.observed))
+		}
+	}
+	p.feed(b, false)
+	defer p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return nil, errors.Wrapf(err, "graph: activations on the %v", p.key)
+	}
+	if len(names) == 0 {
+		for name := range p.observed {
+			names = append(names, name)
+		}
+	}
+	out := make(map[string]*tensor.Dense, len(names))
+	for _, name := range names {
+		out[name] = (*p.observed[name]).(*tensor.Dense).Clone().(*tensor.Dense)
+	}
+	return out, nil
+}
+
+// exampleNames lists a few observable names, sorted, for an error message.
+func exampleNames(observed map[string]*gorgonia.Value) string {
+	names := make([]string, 0, len(observed))
+	for name := range observed {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(names) > 6 {
+		names = append(names[:6], "...")
+	}
+	return strings.Join(names, ", ")
 }
 
 // Predict returns the network's output for every observation of src, in
