@@ -5,12 +5,90 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes"
 
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/optim"
 	"github.com/seqgraph/seqgraph/rnn"
 )
+
+// referenceBatch returns the benchmarks' batch of 32 sequences of 12
+// features and the given length, with labels of 9 classes.
+func referenceBatch(b *testing.B, steps int) *dataset.Batch {
+	const f, k, batch = 12, 9, 32
+	rng := rand.New(rand.NewPCG(1, 1))
+	seqs := randomSequences(b, rng, batch, f, steps, steps)
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = rng.IntN(k)
+	}
+	src, err := dataset.NewClassification(seqs, labels, k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := make([]int, batch)
+	for i := range idx {
+		idx[i] = i
+	}
+	bt, err := dataset.MakeBatch(src, idx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bt
+}
+
+// benchmarkTrainStep times TrainStep with Adam after a first, compiling,
+// step.
+func benchmarkTrainStep(b *testing.B, layers []Layer, dt tensor.Dtype, steps int) {
+	net, err := NewNetwork(layers, WithDtype(dt))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := referenceBatch(b, steps)
+	solver, err := optim.NewAdam()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := net.TrainStep(bt, solver); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := net.TrainStep(bt, solver); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCellTrainStep times one training step of the reference network
+// (12 features, 100 hidden units, 9 classes, batch 32, T=30, float32) with
+// each recurrent layer in turn.
+func BenchmarkCellTrainStep(b *testing.B) {
+	last := WithOutputMode(rnn.Last)
+	for _, c := range []struct {
+		name  string
+		layer Layer
+	}{
+		{"lstm", LSTM(100, last)},
+		{"peephole-lstm", Recurrent(100, func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
+			return rnn.NewPeepholeLSTM(g, p, name, in, out)
+		}, last)},
+		{"gru", GRU(100, last)},
+		{"gru-before", GRU(100, last, WithResetGateMode(rnn.BeforeMultiplication))},
+		{"elman", Recurrent(100, func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
+			return rnn.NewElman(g, p, name, in, out)
+		}, last)},
+		{"bilstm", BiLSTM(100, last)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			benchmarkTrainStep(b, []Layer{SequenceInput(12), c.layer, FullyConnected(9), Softmax(), ClassificationOutput()}, tensor.Float32, 30)
+		})
+	}
+}
 
 // BenchmarkTrainStep times one training iteration (forward, loss, backward,
 // Adam update) of the reference sequence-to-label network: 12 features, an
@@ -18,53 +96,16 @@ import (
 // graph/testdata/torch_train_step.py is its PyTorch twin, with the same
 // names, and graph/testdata/compare_torch.sh runs both in turn.
 func BenchmarkTrainStep(b *testing.B) {
-	const f, h, k, batch = 12, 100, 9, 32
 	for _, steps := range []int{30, 100} {
 		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 			b.Run(fmt.Sprintf("T=%d/%v", steps, dt), func(b *testing.B) {
-				net, err := NewNetwork([]Layer{
-					SequenceInput(f),
-					LSTM(h, WithOutputMode(rnn.Last)),
-					FullyConnected(k),
+				benchmarkTrainStep(b, []Layer{
+					SequenceInput(12),
+					LSTM(100, WithOutputMode(rnn.Last)),
+					FullyConnected(9),
 					Softmax(),
 					ClassificationOutput(),
-				}, WithDtype(dt))
-				if err != nil {
-					b.Fatal(err)
-				}
-				rng := rand.New(rand.NewPCG(1, 1))
-				seqs := randomSequences(b, rng, batch, f, steps, steps)
-				labels := make([]int, batch)
-				for i := range labels {
-					labels[i] = rng.IntN(k)
-				}
-				src, err := dataset.NewClassification(seqs, labels, k)
-				if err != nil {
-					b.Fatal(err)
-				}
-				idx := make([]int, batch)
-				for i := range idx {
-					idx[i] = i
-				}
-				bt, err := dataset.MakeBatch(src, idx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				solver, err := optim.NewAdam()
-				if err != nil {
-					b.Fatal(err)
-				}
-				// The first step compiles; time the steps that follow.
-				if _, err := net.TrainStep(bt, solver); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if _, err := net.TrainStep(bt, solver); err != nil {
-						b.Fatal(err)
-					}
-				}
+				}, dt, steps)
 			})
 		}
 	}
