@@ -23,5 +23,10 @@
 // without gradients or dropout. Padded batches run with their masks, so
 // padding changes neither predictions nor gradients.
 //
-// Recurrent makes a layer of any rnn.Cell, custom cells included.
+// Recurrent layers: LSTM, GRU, BiLSTM, and Recurrent and Bidirectional,
+// which make a layer of any rnn.Cell, custom cells included; Dropout between
+// them stacks them as the seeds' two-layer LSTM does. Activations returns any
+// gate of any timestep, or any layer's output, by name.
+//
+// One seed (WithSeed, and the batcher's) gives a bit-identical training run.
 package graph

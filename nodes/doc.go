@@ -13,6 +13,9 @@
 //	Affine         x·Wᵀ + b, a fully connected layer's computation
 //	ActivateBlock  an activation of one block of columns: a gate out of the
 //	               pre-activations of all of a cell's gates
+//	Columns, Rows  a block of a matrix, without activation
+//	ConcatColumns  matrices side by side (a bidirectional layer's output)
+//	MulRows        each row times a vector (a peephole's diagonal weight)
 //	Masked         next where the mask is 1, prev where it is 0: padded
 //	               timesteps that leave a recurrent state exactly as it was
 //	LogSoftmax     stable row-wise log-softmax (Softmax is its exp)
@@ -31,9 +34,10 @@
 // Params owns learnable tensors by name. Graphs ask it for a node bound to a
 // learnable; every graph that asks for the same name gets a node bound to
 // the same tensor. That is how seqgraph compiles one graph per batch shape
-// while training one set of weights. Initializers (GlorotUniform,
-// Orthogonal, UnitForgetGateBias, ...) draw from the store's seeded
-// generator, so one seed gives the same weights.
+// while training one set of weights. Initializers (GlorotUniform, He,
+// Orthogonal, NarrowNormal, UnitForgetGateBias, ...; ParseInitializer takes
+// MATLAB's names) draw from the store's seeded generator, so one seed gives
+// the same weights.
 //
 // # Checking gradients
 //

@@ -220,6 +220,12 @@ type Learnable struct {
 	Init  nodes.Initializer
 }
 
+// NewLearnable describes a learnable for Bind: the field it goes into, its
+// name after the cell's, its shape and its initializer.
+func NewLearnable(node **gorgonia.Node, name string, shape tensor.Shape, init nodes.Initializer) Learnable {
+	return Learnable{Node: node, Name: name, Shape: shape, Init: init}
+}
+
 // Bind binds ls in graph g, creating them in p on first use, and records
 // them, in order, as the cell's learnables.
 func (c *CellBase) Bind(g *gorgonia.ExprGraph, p *nodes.Params, ls ...Learnable) error {
@@ -259,8 +265,10 @@ func (c *CellBase) checkState(prev State, n int) error {
 	return nil
 }
 
-// affine returns x·Wᵀ + h·Rᵀ + b, the pre-activation most cells start from.
-func affine(x, w, h, r, b *gorgonia.Node) (*gorgonia.Node, error) {
+// Affine returns x·Wᵀ + h·Rᵀ + b, the pre-activation most cells start from:
+// x is the B×F input, h the B×H state, W has a row per output and F
+// columns, R a row per output and H columns, b one value per output.
+func Affine(x, w, h, r, b *gorgonia.Node) (*gorgonia.Node, error) {
 	xw, err := nodes.MatMul(x, w, false, true)
 	if err != nil {
 		return nil, err

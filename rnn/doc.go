@@ -8,14 +8,22 @@
 // A Cell maps the input x_t (B×F) and the state before it to the state
 // after it; its output is a function of its state. It owns its learnables,
 // which it gets from a nodes.Params by name, so that several graphs (one per
-// batch shape) share them. LSTM is MATLAB's lstmLayer and PyTorch's nn.LSTM,
-// with MATLAB's names and gate order (input, forget, cell candidate,
-// output) and selectable gate and state activations. Stack puts cells one
-// above the other and is a Cell itself.
+// batch shape) share them. The cells, one per file, each with its equations
+// in the doc comment of its Step:
 //
-// A new recurrent variant is one small type implementing Cell: see
-// docs/custom-cells.md and the minimal gated unit in this package's
-// examples.
+//	LSTM          MATLAB's lstmLayer, PyTorch's nn.LSTM
+//	PeepholeLSTM  Gers and Schmidhuber (2000)
+//	GRU           MATLAB's gruLayer, PyTorch's nn.GRU; both reset gate modes
+//	Elman         PyTorch's nn.RNN, tanh or relu
+//
+// with MATLAB's names for the learnables, selectable activations and
+// MATLAB's default initializers, each selectable. Stack puts cells one above
+// the other, with dropout between them, and is a Cell itself.
+//
+// A new recurrent variant is one small type: embed CellBase, bind the
+// learnables, write Step. CheckGradients checks any cell against finite
+// differences. See docs/custom-cells.md and the minimal gated unit and
+// coupled input-forget gate LSTM in this package's examples.
 //
 // # Unrolling
 //
@@ -26,8 +34,13 @@
 // by "<cell>/t<step>/<part>", for instance "lstm1/t7/forget", through
 // Unrolled.Node or the graph's ByName.
 //
+// UnrollBidirectional runs one cell forwards and another backwards
+// (WithReverse) and merges their outputs: concatenated as in MATLAB and
+// PyTorch, or summed, averaged or multiplied.
+//
 // With WithMask, a padded timestep leaves the state as it was, so that each
 // sequence of a padded batch gets exactly the outputs, final state and
 // gradients it would get alone, and OutputMode Last yields each sequence's
-// own last real step.
+// own last real step; the backward direction of a bidirectional layer reads
+// each sequence from its own last real step to its first.
 package rnn

@@ -51,7 +51,7 @@ func (c *Elman) Step(s Step, x *gorgonia.Node, prev State) (State, error) {
 	if err := c.checkState(prev, 1); err != nil {
 		return nil, err
 	}
-	z, err := affine(x, c.W, prev[0], c.R, c.B)
+	z, err := Affine(x, c.W, prev[0], c.R, c.B)
 	if err != nil {
 		return nil, errors.Wrapf(err, "rnn: elman %q at t=%d", c.name, s.T)
 	}

@@ -63,7 +63,7 @@ func (c *LSTM) Step(s Step, x *gorgonia.Node, prev State) (State, error) {
 		return nil, err
 	}
 	hPrev, cPrev := prev[0], prev[1]
-	z, err := affine(x, c.W, hPrev, c.R, c.B)
+	z, err := Affine(x, c.W, hPrev, c.R, c.B)
 	if err != nil {
 		return nil, errors.Wrapf(err, "rnn: lstm %q at t=%d", c.name, s.T)
 	}

@@ -66,7 +66,7 @@ func (c *PeepholeLSTM) Step(s Step, x *gorgonia.Node, prev State) (State, error)
 	}
 	h, cPrev := prev[0], prev[1]
 	hid := c.out
-	z, err := affine(x, c.W, h, c.R, c.B)
+	z, err := Affine(x, c.W, h, c.R, c.B)
 	if err != nil {
 		return nil, errors.Wrapf(err, "rnn: peephole lstm %q at t=%d", c.name, s.T)
 	}
