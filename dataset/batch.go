@@ -75,6 +75,29 @@ type Batch struct {
 	// Responses is nil unless the source is for regression.
 	Responses    []float64
 	ResponseSize int
+
+	// StepLabels is [B, T], one label per timestep, -1 at padded steps;
+	// nil unless the source is for sequence-to-sequence classification.
+	StepLabels []int
+	// StepResponses is [B, T, ResponseSize], 0 at padded steps; nil unless
+	// the source is for sequence-to-sequence regression.
+	StepResponses []float64
+
+	// Frame is the image shape of each timestep's features for video
+	// (F = Frame.C*Frame.H*Frame.W, X is then [B, T, C, H, W]); zero for
+	// plain features.
+	Frame FrameShape
+
+	// Chunk and Chunks say that this batch is chunk Chunk (from 0) of
+	// Chunks consecutive chunks of the same sequences, made by splitting
+	// them into pieces of a fixed length (SequenceLength N): a consumer
+	// carries the recurrent state from one chunk to the next and starts
+	// afresh at chunk 0. Without splitting, Chunk is 0 and Chunks 1. In a
+	// chunk, Lengths counts the real steps within the chunk (possibly 0) and
+	// Ends[b] says whether sequence b's last real step falls in it, which is
+	// where a per-sequence target applies.
+	Chunk, Chunks int
+	Ends          []bool
 }
 
 // Padded reports whether any timestep of the batch is padding.

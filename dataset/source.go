@@ -17,6 +17,15 @@ type Schema struct {
 	NumFeatures  int
 	NumClasses   int
 	ResponseSize int
+	// PerStep says that targets come one per timestep (MATLAB's
+	// sequence-to-sequence tasks: Observation.StepLabels or StepResponses)
+	// instead of one per sequence (Label or Response).
+	PerStep bool
+	// Frame is the shape of every timestep's features when they are images
+	// (video): NumFeatures is then Frame.C*Frame.H*Frame.W, each timestep's
+	// features laid out channel, row, column. The zero value means plain
+	// features.
+	Frame FrameShape
 }
 
 func (s Schema) validate() error {
@@ -40,7 +49,22 @@ type Observation struct {
 	Seq      Sequence
 	Label    int
 	Response []float64
+	// StepLabels holds one label per timestep (Seq.T of them) for
+	// sequence-to-sequence classification; StepResponses one response
+	// vector per timestep, Seq.T×ResponseSize row-major, for
+	// sequence-to-sequence regression. Both are nil for per-sequence tasks.
+	StepLabels    []int
+	StepResponses []float64
 }
+
+// FrameShape is the shape of one image of a video: channels, height, width.
+type FrameShape struct{ C, H, W int }
+
+// Size returns the number of values of a frame, C*H*W.
+func (f FrameShape) Size() int { return f.C * f.H * f.W }
+
+// IsZero reports whether f is the zero value: plain features, no frames.
+func (f FrameShape) IsZero() bool { return f == FrameShape{} }
 
 // Source is what a Batcher draws observations from. Observation returns an
 // error rather than panicking so that sources reading from disk can report
