@@ -265,3 +265,11 @@ func (m *InMemory) Subset(indices []int) (*InMemory, error) {
 	}
 	return sub, nil
 }
+
+// Prefetcher is a Source that reads ahead: before each mini-batch the
+// Batcher tells it which observations it will ask for in the next one, so
+// that a source on disk can read them while the current batch trains.
+type Prefetcher interface {
+	Source
+	Prefetch(indices []int)
+}
