@@ -340,11 +340,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			if l.kind == regressionLayer && ls[i-1].kind == softmaxLayer {
 				return nil, errors.Errorf("%s: a regression output after softmax is not supported; use a classification output", where)
 			}
-			if cur.seqIn {
-				return nil, errors.Errorf("%s: gets one output per timestep, but sequence-to-sequence targets are not supported yet; "+
-					"give the last recurrent layer OutputMode rnn.Last", where)
-			}
-			cur.out = cur.in
+			cur.out, cur.seqOut = cur.in, cur.seqIn
 		}
 		out[i] = cur
 	}

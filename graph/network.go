@@ -28,6 +28,10 @@ type Network struct {
 	programs  map[programKey]*list.Element
 	lru       *list.List // of *program, most recently used first
 	compiled  int
+
+	// The state carried across the chunks of split batches, one for each
+	// use, so that predicting between two training chunks breaks nothing.
+	train, predict, observe carry
 }
 
 // Option configures a Network.
@@ -94,6 +98,10 @@ func (n *Network) InputSize() int { return n.layers[0].out }
 
 // OutputSize returns the number of classes or responses.
 func (n *Network) OutputSize() int { return n.layers[len(n.layers)-1].out }
+
+// PerStep reports whether the network outputs one value per timestep
+// (sequence-to-sequence), rather than one per sequence.
+func (n *Network) PerStep() bool { return n.layers[len(n.layers)-1].seqIn }
 
 // IsClassifier reports whether the network ends with a classification output.
 func (n *Network) IsClassifier() bool { return n.layers[len(n.layers)-1].kind == classificationLayer }

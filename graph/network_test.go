@@ -330,7 +330,6 @@ func TestBadLayerArraysAreErrors(t *testing.T) {
 		{"zero hidden units", []Layer{SequenceInput(2), LSTM(0, WithOutputMode(rnn.Last)), FullyConnected(1), RegressionOutput()}, "0 hidden units"},
 		{"lstm after last", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), LSTM(3), FullyConnected(1), RegressionOutput()}, "needs sequences"},
 		{"no softmax", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(2), ClassificationOutput()}, "softmax layer before"},
-		{"sequence output", []Layer{SequenceInput(2), LSTM(3), FullyConnected(1), RegressionOutput()}, "sequence-to-sequence"},
 		{"output not last", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), RegressionOutput(), FullyConnected(1)}, "must come last"},
 		{"duplicate name", []Layer{SequenceInput(2), LSTM(3, WithName("a")), LSTM(3, WithName("a"), WithOutputMode(rnn.Last)), FullyConnected(1), RegressionOutput()}, "already used"},
 		{"option on wrong layer", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(1, WithOutputMode(rnn.Last)), RegressionOutput()}, "does not take a output mode"},

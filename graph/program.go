@@ -38,13 +38,26 @@ type program struct {
 	g   *gorgonia.ExprGraph
 	vm  gorgonia.VM
 
-	inputs  []*tensor.Dense // per timestep, B×F
-	masks   []*tensor.Dense // per timestep, B (nil when not masked)
-	target  *tensor.Dense   // B×K one-hot or B×R responses (training only)
+	inputs []*tensor.Dense // per timestep, B×F
+	masks  []*tensor.Dense // per timestep, B (nil when not masked)
+	// targets are B×K one-hot labels or B×R responses, one for a network
+	// with one output per sequence, one per timestep for
+	// sequence-to-sequence (training only).
+	targets []*tensor.Dense
+	// weight is B values, 1 for the sequences whose target applies in this
+	// batch (regression with one target per sequence; see feed).
+	weight  *tensor.Dense
 	loss    *gorgonia.Node
 	lossVal gorgonia.Value
-	output  *gorgonia.Node // class probabilities or responses, B×K
-	outVal  gorgonia.Value
+	// outputs are class probabilities or responses, B×K: one per sequence,
+	// or one per timestep.
+	outputs []*gorgonia.Node
+	outVals []gorgonia.Value
+	// initial and final are the recurrent layers' initial state tensors
+	// (input nodes that feed sets) and the values of their final states,
+	// in the same order, for carrying state from one chunk to the next.
+	initial []*tensor.Dense
+	final   []*gorgonia.Value
 
 	recurrent  []*rnn.Unrolled
 	observed   map[string]*gorgonia.Value // the named nodes, when key.observed
@@ -85,7 +98,10 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 			masks[i], p.masks[i] = newInput(fmt.Sprintf("mask/t%d", i), b)
 		}
 	}
-	var single, logp *gorgonia.Node // the output after OutputMode last; log-probabilities
+	// single is the output after OutputMode last; seq the per-timestep
+	// outputs before it. logp holds log-probabilities, one or per timestep.
+	var single *gorgonia.Node
+	var logp []*gorgonia.Node
 	apply := func(f func(x *gorgonia.Node, t int) (*gorgonia.Node, error)) error {
 		var err error
 		if single != nil {
@@ -124,21 +140,22 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 			p.learnables = append(p.learnables, fc.Learnables()...)
 			err = apply(func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) { return fc.Apply(x) })
 		case softmaxLayer:
-			if logp, err = nodes.LogSoftmax(single); err != nil {
-				break
-			}
-			single, err = gorgonia.Exp(logp)
+			err = apply(func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
+				lp, err := nodes.LogSoftmax(x)
+				if err != nil {
+					return nil, err
+				}
+				logp = append(logp, lp)
+				return gorgonia.Exp(lp)
+			})
 		case classificationLayer, regressionLayer:
-			p.output = single
-			if !key.train {
-				break
-			}
-			var target *gorgonia.Node
-			target, p.target = newInput("target", b, l.out)
-			if l.kind == classificationLayer {
-				p.loss, err = nodes.CrossEntropy(logp, target)
+			if single != nil {
+				p.outputs = []*gorgonia.Node{single}
 			} else {
-				p.loss, err = nodes.HalfMeanSquaredError(single, target)
+				p.outputs = seq
+			}
+			if key.train {
+				err = p.buildLoss(l, newInput, logp, masks)
 			}
 		}
 		if err != nil {
@@ -163,11 +180,72 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 		}
 		p.valueGrads = append(p.valueGrads, learnable{l, factor})
 	}
-	gorgonia.Read(p.output, &p.outVal)
+	p.outVals = make([]gorgonia.Value, len(p.outputs))
+	for i, o := range p.outputs {
+		gorgonia.Read(o, &p.outVals[i])
+	}
 	if p.loss != nil {
 		gorgonia.Read(p.loss, &p.lossVal)
 	}
+	for _, u := range p.recurrent {
+		for i, s := range u.Initial {
+			p.initial = append(p.initial, s.Value().(*tensor.Dense))
+			v := new(gorgonia.Value)
+			gorgonia.Read(u.Final[i], v)
+			p.final = append(p.final, v)
+		}
+	}
 	return p, nil
+}
+
+// buildLoss adds the loss of the output layer l over p.outputs, with target
+// input nodes, summed over the timesteps of a sequence-to-sequence network.
+// Both losses are averaged over the B sequences, so that the losses of the
+// chunks of a split batch add up to the loss of the whole batch.
+func (p *program) buildLoss(l layer, newInput func(string, ...int) (*gorgonia.Node, *tensor.Dense), logp, masks []*gorgonia.Node) error {
+	b := p.key.batch
+	perStep := len(p.outputs) > 1 || l.seqIn
+	var weight *gorgonia.Node
+	if l.kind == regressionLayer && !perStep {
+		weight, p.weight = newInput("target/weight", b)
+	}
+	for t, out := range p.outputs {
+		name := "target"
+		if perStep {
+			name = fmt.Sprintf("target/t%d", t)
+		}
+		target, tv := newInput(name, b, l.out)
+		p.targets = append(p.targets, tv)
+		var term *gorgonia.Node
+		var err error
+		if l.kind == classificationLayer {
+			// Padded steps and sequences whose target is elsewhere have
+			// all-zero target rows: they add nothing.
+			term, err = nodes.CrossEntropy(logp[t], target)
+		} else {
+			// Where a target does not apply, the prediction is replaced
+			// by the target itself, adding zero loss and zero gradient.
+			w := weight
+			if perStep && masks != nil {
+				w = masks[t]
+			}
+			if w != nil {
+				if out, err = nodes.Masked(out, target, w); err != nil {
+					return err
+				}
+			}
+			term, err = nodes.HalfMeanSquaredError(out, target)
+		}
+		if err != nil {
+			return err
+		}
+		if p.loss == nil {
+			p.loss = term
+		} else if p.loss, err = gorgonia.Add(p.loss, term); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // observe records a layer's output: "fc1" for one step, "fc1/t3" for each
@@ -281,8 +359,9 @@ func (p *program) compile() (err error) {
 }
 
 // feed copies a batch into the program's input tensors: X one timestep at a
-// time, the mask, and with withTargets the one-hot labels or responses.
-func (p *program) feed(bt *dataset.Batch, withTargets bool) {
+// time, the mask, the initial states (zero, or carried from the previous
+// chunk), and with withTargets the one-hot labels or the responses.
+func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool) {
 	f := bt.F
 	for t, in := range p.inputs {
 		fill(in, func(i int) float64 { return bt.X[((i/f)*bt.T+t)*f+i%f] })
@@ -290,20 +369,73 @@ func (p *program) feed(bt *dataset.Batch, withTargets bool) {
 			fill(p.masks[t], func(i int) float64 { return bt.Mask[i*bt.T+t] })
 		}
 	}
+	for i, s := range p.initial {
+		if carried == nil {
+			s.Zero()
+		} else {
+			fill(s, func(j int) float64 { return carried[i][j] })
+		}
+	}
 	if !withTargets {
 		return
 	}
-	if bt.Labels != nil {
-		k := p.target.Shape()[1]
-		fill(p.target, func(i int) float64 {
-			if bt.Labels[i/k] == i%k {
+	// A per-sequence target applies in the chunk where the sequence ends.
+	ends := func(s int) bool { return bt.Ends == nil || bt.Ends[s] }
+	if p.weight != nil {
+		fill(p.weight, func(s int) float64 {
+			if ends(s) {
 				return 1
 			}
 			return 0
 		})
-		return
 	}
-	fill(p.target, func(i int) float64 { return bt.Responses[i] })
+	for t, target := range p.targets {
+		k := target.Shape()[1]
+		switch {
+		case bt.StepLabels != nil:
+			fill(target, func(i int) float64 {
+				if bt.StepLabels[(i/k)*bt.T+t] == i%k {
+					return 1
+				}
+				return 0
+			})
+		case bt.StepResponses != nil:
+			fill(target, func(i int) float64 { return bt.StepResponses[((i/k)*bt.T+t)*k+i%k] })
+		case bt.Labels != nil:
+			fill(target, func(i int) float64 {
+				if bt.Labels[i/k] == i%k && ends(i/k) {
+					return 1
+				}
+				return 0
+			})
+		default:
+			fill(target, func(i int) float64 { return bt.Responses[i] })
+		}
+	}
+}
+
+// finalStates returns a copy of the final state values of the last run,
+// for the next chunk.
+func (p *program) finalStates() [][]float64 {
+	out := make([][]float64, len(p.final))
+	for i, v := range p.final {
+		out[i] = toFloat64s((*v).(*tensor.Dense))
+	}
+	return out
+}
+
+func toFloat64s(d *tensor.Dense) []float64 {
+	switch x := d.Data().(type) {
+	case []float64:
+		return append([]float64(nil), x...)
+	case []float32:
+		out := make([]float64, len(x))
+		for i, e := range x {
+			out[i] = float64(e)
+		}
+		return out
+	}
+	return nil
 }
 
 func fill(d *tensor.Dense, f func(i int) float64) {
@@ -324,15 +456,7 @@ func rows(v gorgonia.Value) [][]float64 {
 	d := v.(*tensor.Dense)
 	b, k := d.Shape()[0], d.Shape()[1]
 	out := make([][]float64, b)
-	flat := make([]float64, b*k)
-	switch x := d.Data().(type) {
-	case []float64:
-		copy(flat, x)
-	case []float32:
-		for i, e := range x {
-			flat[i] = float64(e)
-		}
-	}
+	flat := toFloat64s(d)
 	for i := range out {
 		out[i] = flat[i*k : (i+1)*k : (i+1)*k]
 	}

@@ -32,7 +32,11 @@ func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 	if err != nil {
 		return 0, err
 	}
-	p.feed(b, true)
+	carried, err := n.train.start(b)
+	if err != nil {
+		return 0, err
+	}
+	p.feed(b, carried, true)
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		p.zeroGrads()
@@ -47,13 +51,82 @@ func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 		p.zeroGrads()
 		return loss, errors.Wrap(err, "graph: train step: solver")
 	}
+	n.train.finish(b, p)
 	return loss, nil
+}
+
+// carry is the recurrent state that flows from one chunk of a split batch
+// to the next: truncated backpropagation through time, where the state
+// crosses chunk edges and gradients do not.
+type carry struct {
+	next   int // the chunk expected next; 0 when none is under way
+	batch  int
+	values [][]float64
+}
+
+// start returns the initial states for batch b: nil (zeros) for a first
+// chunk, the previous chunk's final states otherwise.
+func (c *carry) start(b *dataset.Batch) ([][]float64, error) {
+	if b.Chunk == 0 {
+		return nil, nil
+	}
+	if b.Chunk != c.next || b.B != c.batch {
+		return nil, errors.Errorf("graph: chunk %d of %d (batch of %d) does not follow the last chunk run (next expected: chunk %d, batch of %d); "+
+			"feed the chunks of a batch in order", b.Chunk, b.Chunks, b.B, c.next, c.batch)
+	}
+	return c.values, nil
+}
+
+// finish keeps the final states of a run when more chunks of its batch come.
+func (c *carry) finish(b *dataset.Batch, p *program) {
+	if b.Chunk+1 < b.Chunks {
+		*c = carry{next: b.Chunk + 1, batch: b.B, values: p.finalStates()}
+		return
+	}
+	*c = carry{}
 }
 
 // PredictBatch returns the network's output for each sequence of a
 // mini-batch: class probabilities for a classifier, responses for a
-// regression network. It computes no gradients and applies no dropout.
+// regression network. It computes no gradients and applies no dropout. A
+// chunk of a split batch starts from the state the previous chunk ended in.
+// For a network with an output per timestep, use PredictStepsBatch.
 func (n *Network) PredictBatch(b *dataset.Batch) ([][]float64, error) {
+	if n.PerStep() {
+		return nil, errors.New("graph: the network outputs one value per timestep: use PredictStepsBatch")
+	}
+	p, err := n.runInference(b)
+	if err != nil {
+		return nil, err
+	}
+	return rows(p.outVals[0]), nil
+}
+
+// PredictStepsBatch returns the output of a sequence-to-sequence network for
+// each real timestep of each sequence of a mini-batch: out[b][i] is the
+// output at the i-th real step of sequence b.
+func (n *Network) PredictStepsBatch(b *dataset.Batch) ([][][]float64, error) {
+	if !n.PerStep() {
+		return nil, errors.New("graph: the network outputs one value per sequence: use PredictBatch")
+	}
+	p, err := n.runInference(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][][]float64, b.B)
+	for t, v := range p.outVals {
+		for s, r := range rows(v) {
+			if b.Mask[s*b.T+t] != 0 {
+				out[s] = append(out[s], r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// runInference runs the inference graph for b, carrying state across the
+// chunks of a split batch.
+func (n *Network) runInference(b *dataset.Batch) (*program, error) {
 	if err := n.checkBatch(b, false); err != nil {
 		return nil, err
 	}
@@ -61,12 +134,17 @@ func (n *Network) PredictBatch(b *dataset.Batch) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.feed(b, false)
+	carried, err := n.predict.start(b)
+	if err != nil {
+		return nil, err
+	}
+	p.feed(b, carried, false)
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		return nil, errors.Wrapf(err, "graph: predicting on the %v", p.key)
 	}
-	return rows(p.outVal), nil
+	n.predict.finish(b, p)
+	return p, nil
 }
 
 // Activations runs the network on a mini-batch, as PredictBatch does, and
@@ -90,11 +168,16 @@ func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*te
 			return nil, errors.Errorf("graph: activations: no node %q in the network (nodes are called like %s)", name, exampleNames(p.observed))
 		}
 	}
-	p.feed(b, false)
+	carried, err := n.observe.start(b)
+	if err != nil {
+		return nil, err
+	}
+	p.feed(b, carried, false)
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		return nil, errors.Wrapf(err, "graph: activations on the %v", p.key)
 	}
+	n.observe.finish(b, p)
 	if len(names) == 0 {
 		for name := range p.observed {
 			names = append(names, name)
@@ -124,6 +207,9 @@ func exampleNames(observed map[string]*gorgonia.Value) string {
 // order, computed in mini-batches of batchSize padded as opts say (see
 // dataset.MakeBatch).
 func (n *Network) Predict(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ([][]float64, error) {
+	if n.PerStep() {
+		return nil, errors.New("graph: predict: the network outputs one value per timestep: use PredictStepsBatch")
+	}
 	if src == nil || src.Len() == 0 {
 		return nil, errors.New("graph: predict: no observations")
 	}
@@ -185,15 +271,44 @@ func (n *Network) checkBatch(b *dataset.Batch, withTargets bool) error {
 			}
 			real += int(m)
 		}
-		if real == 0 {
+		// In a chunk of a split batch a sequence may have ended already,
+		// or (padded on the left) not begun.
+		if real == 0 && b.Chunks <= 1 {
 			return errors.Errorf("graph: %s is empty", seq(s))
 		}
+	}
+	if b.Chunks > 1 && (b.Chunk < 0 || b.Chunk >= b.Chunks) {
+		return errors.Errorf("graph: chunk %d of %d", b.Chunk, b.Chunks)
+	}
+	if b.Ends != nil && len(b.Ends) != b.B {
+		return errors.Errorf("graph: malformed batch: %d end flags for %d sequences", len(b.Ends), b.B)
 	}
 	if !withTargets {
 		return nil
 	}
 	k := n.OutputSize()
-	if n.IsClassifier() {
+	switch {
+	case n.PerStep() && n.IsClassifier():
+		if len(b.StepLabels) != b.B*b.T {
+			return errors.Errorf("graph: the network is trained with a label per timestep; the batch has %d for %d×%d steps", len(b.StepLabels), b.B, b.T)
+		}
+		for i, l := range b.StepLabels {
+			real := b.Mask[i] != 0
+			if real && (l < 0 || l >= k) || !real && l != -1 {
+				return errors.Errorf("graph: %s: label %d at timestep %d is outside the network's %d classes [0, %d)", seq(i/b.T), l, i%b.T, k, k)
+			}
+		}
+	case n.PerStep():
+		if b.ResponseSize != k || len(b.StepResponses) != b.B*b.T*k {
+			return errors.Errorf("graph: the network is trained with %d responses per timestep; the batch has %d values of size %d for %d×%d steps",
+				k, len(b.StepResponses), b.ResponseSize, b.B, b.T)
+		}
+		for i, v := range b.StepResponses {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return errors.Errorf("graph: %s: response %d at timestep %d is %v", seq(i/(b.T*k)), i%k, (i/k)%b.T, v)
+			}
+		}
+	case n.IsClassifier():
 		if len(b.Labels) != b.B {
 			return errors.Errorf("graph: the batch has %d labels for %d sequences (a classifier trains on labelled sequences)", len(b.Labels), b.B)
 		}
@@ -202,15 +317,15 @@ func (n *Network) checkBatch(b *dataset.Batch, withTargets bool) error {
 				return errors.Errorf("graph: %s: label %d is outside the network's %d classes [0, %d)", seq(s), l, k, k)
 			}
 		}
-		return nil
-	}
-	if b.ResponseSize != k || len(b.Responses) != b.B*k {
-		return errors.Errorf("graph: the batch has %d responses of size %d; the network predicts %d per sequence",
-			len(b.Responses), b.ResponseSize, k)
-	}
-	for i, v := range b.Responses {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return errors.Errorf("graph: %s: response %d is %v", seq(i/k), i%k, v)
+	default:
+		if b.ResponseSize != k || len(b.Responses) != b.B*k {
+			return errors.Errorf("graph: the batch has %d responses of size %d; the network predicts %d per sequence",
+				len(b.Responses), b.ResponseSize, k)
+		}
+		for i, v := range b.Responses {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return errors.Errorf("graph: %s: response %d is %v", seq(i/k), i%k, v)
+			}
 		}
 	}
 	return nil
