@@ -232,7 +232,9 @@ func batchEqual(a, b *Batch) bool {
 		slices.Equal(a.Lengths, b.Lengths) && slices.Equal(a.Indices, b.Indices) &&
 		a.Direction == b.Direction &&
 		slices.Equal(a.Labels, b.Labels) && slices.Equal(a.Responses, b.Responses) &&
-		a.ResponseSize == b.ResponseSize
+		a.ResponseSize == b.ResponseSize &&
+		slices.Equal(a.StepLabels, b.StepLabels) && slices.Equal(a.StepResponses, b.StepResponses) &&
+		a.Frame == b.Frame && a.Chunk == b.Chunk && a.Chunks == b.Chunks && slices.Equal(a.Ends, b.Ends)
 }
 
 func TestTimeMajor(t *testing.T) {

@@ -421,3 +421,138 @@ func TestBatcherConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcherChunks checks that a Batcher with a fixed SequenceLength
+// yields exactly the chunks of each batch, in order, and that NumChunks
+// counts them.
+func TestBatcherChunks(t *testing.T) {
+	src := randomSet(t, 37, 23, 2, 4)
+	for _, dir := range []PaddingDirection{PadRight, PadLeft} {
+		for _, n := range []SequenceLength{1, 4, 23, 30} {
+			name := fmt.Sprintf("%v %v", dir, n)
+			opts := []BatchOption{WithShuffle(2), WithSequenceLength(n), WithPaddingDirection(dir)}
+			br := mustBatcher(t, src, 5, opts...)
+			for e := range 2 {
+				order := br.order(e, make([]int, 37))
+				var got []*Batch
+				for bt, err := range br.Epoch(e) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, bt.Clone())
+				}
+				var want []*Batch
+				for k := range br.NumBatches() {
+					chunks, err := MakeChunks(src, br.batchIndices(order, k), opts...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, chunks...)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%s epoch %d: %d batches, want %d", name, e, len(got), len(want))
+				}
+				for k := range got {
+					if !batchEqual(got[k], want[k]) {
+						t.Errorf("%s epoch %d: batch %d differs from MakeChunks'", name, e, k)
+					}
+				}
+				nc, err := br.NumChunks(e)
+				if err != nil || nc != len(got) {
+					t.Errorf("%s epoch %d: NumChunks = %d, %v, want %d", name, e, nc, err, len(got))
+				}
+			}
+		}
+	}
+	br := mustBatcher(t, src, 5)
+	if nc, err := br.NumChunks(0); err != nil || nc != br.NumBatches() {
+		t.Errorf("unsplit: NumChunks = %d, %v, want NumBatches %d", nc, err, br.NumBatches())
+	}
+}
+
+// prefetchSource logs the calls a Batcher makes.
+type prefetchSource struct {
+	*InMemory
+	log []string
+}
+
+func (p *prefetchSource) Prefetch(indices []int) {
+	p.log = append(p.log, fmt.Sprint("prefetch", indices))
+}
+
+func (p *prefetchSource) Observation(i int) (Observation, error) {
+	p.log = append(p.log, fmt.Sprint("read ", i))
+	return p.InMemory.Observation(i)
+}
+
+func TestBatcherPrefetch(t *testing.T) {
+	src := &prefetchSource{InMemory: lengthSet(t, 1, 2, 3, 4, 5)}
+	br := mustBatcher(t, src, 2, WithSequenceLength(2))
+	for bt, err := range br.Epoch(0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		src.log = append(src.log, fmt.Sprint("yield", bt.Indices, " chunk ", bt.Chunk))
+	}
+	want := []string{
+		"prefetch[0 1]", "read 0", "read 1", "prefetch[2 3]", "yield[0 1] chunk 0",
+		"read 2", "read 3", "prefetch[4]", "yield[2 3] chunk 0", "yield[2 3] chunk 1",
+		"read 4", "yield[4] chunk 0", "yield[4] chunk 1", "yield[4] chunk 2",
+	}
+	if !slices.Equal(src.log, want) {
+		t.Errorf("calls\n%q\nwant\n%q", src.log, want)
+	}
+}
+
+// TestBatcherFrames checks that video batches carry their frame shape.
+func TestBatcherFrames(t *testing.T) {
+	fr := FrameShape{C: 2, H: 1, W: 3}
+	seqs := []Sequence{
+		{Data: make([]float64, 2*6), T: 2, F: 6},
+		{Data: make([]float64, 3*6), T: 3, F: 6},
+	}
+	src, err := NewClassification(seqs, []int{0, 1}, 2, WithFrame(fr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Schema(); got.Frame != fr || got.NumFeatures != 6 {
+		t.Errorf("Schema() = %+v, want frame %v and 6 features", got, fr)
+	}
+	br := mustBatcher(t, src, 2, WithSequenceLength(2))
+	for bt, err := range br.Epoch(0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bt.Frame != fr || bt.F != 6 || len(bt.X) != bt.B*bt.T*fr.C*fr.H*fr.W {
+			t.Errorf("chunk %d: Frame, F, len(X) = %v, %d, %d, want %v, 6, B*T*C*H*W", bt.Chunk, bt.Frame, bt.F, len(bt.X), fr)
+		}
+	}
+}
+
+func BenchmarkBatcherChunked(b *testing.B) {
+	for _, dir := range []PaddingDirection{PadRight, PadLeft} {
+		b.Run(dir.String(), func(b *testing.B) {
+			src := randomSet(b, 1024, 150, 16, 1)
+			br, err := NewBatcher(src, 32, WithShuffle(1), WithPaddingDirection(dir), WithSequenceLength(20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			n, chunks, epoch := 0, 0, 0
+			for b.Loop() {
+				for bt, err := range br.Epoch(epoch) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					if bt.Chunk == 0 {
+						n += bt.B
+					}
+					chunks++
+				}
+				epoch++
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "obs/s")
+			b.ReportMetric(float64(chunks)/b.Elapsed().Seconds(), "chunks/s")
+		})
+	}
+}

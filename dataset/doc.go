@@ -12,13 +12,30 @@
 // so transpose MATLAB data when importing it. Sequences of one set share F
 // but may differ in T.
 //
-// # Sources
+// # Sources and targets
 //
-// A Batcher draws observations through the Source interface. InMemory is
-// the Source for sets held in memory, built by NewClassification (one class
-// label per sequence), NewRegression (one response vector per sequence) or
-// NewUnlabeled (for prediction). A Source describes its observations by a
-// Schema.
+// A Batcher draws observations through the Source interface; a Source
+// describes its observations by a Schema. InMemory is the Source for sets
+// held in memory, one constructor per task:
+//
+//	NewClassification      sequence-to-label: one class per sequence
+//	NewRegression          sequence-to-one: one response vector per sequence
+//	NewStepClassification  sequence-to-sequence: one class per timestep
+//	NewStepRegression      sequence-to-sequence: one response vector per timestep
+//	NewUnlabeled           no targets, for prediction
+//
+// Sources that read from disk may also implement Prefetcher, to read the
+// next mini-batch while the current one trains, and LengthSource, to give
+// sequence lengths without reading the sequences.
+//
+// # Video
+//
+// A sequence of images is a Sequence whose F features per timestep are one
+// frame of C*H*W values in channel, row, column order; the WithFrame option
+// of the set constructors records the FrameShape, which every Batch then
+// carries, so that X, [B, T, F], reads as [B, T, C, H, W]. NewVideoSequence
+// builds a sequence from frames in that order, and FromHWC converts frames
+// stored channels last (T×H×W×C), as most decoders produce them.
 //
 // # Batches
 //
@@ -30,7 +47,8 @@
 // Mask is [B, T], 1 for real timesteps and 0 for padding, and Lengths holds
 // the real length of each sequence. A recurrent step consumes one [B, F]
 // slice per timestep; TimeMajor reorders X to [T, B, F] for that, and MaskAt
-// gives the matching [B] column of the mask.
+// gives the matching [B] column of the mask. Per-step targets, StepLabels
+// [B, T] and StepResponses [B, T, R], are padded like X, with -1 and 0.
 //
 // Padding entries of X hold the padding value (WithPaddingValue, MATLAB's
 // SequencePaddingValue, 0 by default). Where the padding goes is set by
@@ -47,24 +65,61 @@
 // gathering it at each sequence's own length. Either way the padding steps
 // pass through the recurrence; the mask is what tells them apart.
 //
-// # Epochs
+// # Sequence length
 //
-// A Batcher yields the batches of an epoch through a Go iterator. With
-// WithShuffle the order of each epoch is a function of the seed and the
-// epoch number only, so that any epoch can be reproduced on its own; with
-// WithDropLast a final short batch is dropped. To avoid allocating every
-// batch anew, the yielded Batch is reused from one iteration to the next;
-// Clone keeps one.
+// WithSequenceLength is MATLAB's SequenceLength option. Longest, the
+// default, pads as above. Shortest truncates every sequence of a batch to
+// the shortest, keeping the first timesteps with PadRight and the last ones
+// with PadLeft:
 //
-// # What is coming
+//	PadRight    PadLeft
+//	a b         b c
+//	x y         x y
 //
-// This is the in-memory part of the package. It is meant to grow, without
-// breaking what is here, into MATLAB's full set of sequence options: the
-// SequenceLength values "shortest" and a fixed chunk length for truncated
-// back-propagation through time (with a chunk index carried in Batch),
-// batches sorted or bucketed by length, shuffling once or never as well as
-// every epoch, normalisation of the inputs, per-timestep targets for
-// sequence-to-sequence networks, Datastores that stream observations from
-// disk through the Source interface, and video sequences of shape
-// [B, T, C, H, W].
+// A number N pads to the longest and then splits the batch into chunks of
+// N timesteps, the last one shorter if N does not divide T, for truncated
+// back-propagation through time. With N = 2, and a, b, c, d, e of length 5
+// beside x, y:
+//
+//	PadRight                PadLeft
+//	chunk 0   1   2         chunk 0   1   2
+//	a b     c d   e         a b     c d   e
+//	x y     0 0   0         0 0     0 x   y
+//
+// The Batcher yields the chunks of a batch one after the other, with Chunk
+// counting from 0 to Chunks-1, so that a network carries its state across
+// them and resets it at chunk 0. Each chunk has its own Mask and Lengths,
+// which may be 0 (x y in right-padded chunks 1 and 2), and Ends marks the
+// chunk holding a sequence's last real step, where a per-sequence target
+// applies; with PadLeft that is always the last chunk. MakeBatch does not
+// split, MakeChunks does; Batcher.NumChunks counts the batches of an epoch.
+//
+// # Epochs and order
+//
+// A Batcher yields the batches of an epoch through a Go iterator. To avoid
+// allocating every batch anew, the yielded Batch is reused from one
+// iteration to the next; Clone keeps one. WithDropLast drops a final short
+// batch.
+//
+// WithShuffleMode is MATLAB's Shuffle option: ShuffleNever (the default
+// here), ShuffleOnce or ShuffleEveryEpoch, seeded; WithShuffle(seed) is
+// every epoch. The order of an epoch is a function of the seed and the
+// epoch number only, so that any epoch can be reproduced on its own.
+//
+// Batching sequences of similar length together saves the computation
+// spent on padding. WithSortByLength sorts the set by length once, which
+// with no shuffling is the recipe of MATLAB's sequence classification
+// example. WithBuckets keeps shuffling but sorts by length within windows
+// of a few batches, then shuffles the batches. Batcher.PaddingFraction
+// measures the padding of an epoch.
+//
+// # Normalization
+//
+// FitNormalization computes per-feature statistics of a training Source
+// (per channel for video) for one of MATLAB's sequenceInputLayer
+// normalizations: ZeroCenter, ZScore, RescaleSymmetric or RescaleZeroOne.
+// WithNormalization applies the statistics to the real timesteps of every
+// batch as it is made; NormalizationStats.Apply and ApplyBatch apply them
+// to slices and batches. The statistics are plain exported fields, to be
+// saved with a network and applied unchanged at prediction.
 package dataset

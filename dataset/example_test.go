@@ -148,3 +148,68 @@ func ExampleParsePaddingDirection() {
 	// Output:
 	// true left
 }
+
+// A fixed SequenceLength splits each padded batch into chunks for
+// truncated back-propagation through time. Here sequences of lengths 5 and
+// 2 are split every 2 timesteps: the last chunk is shorter, the second
+// sequence is all padding after its first chunk, and Ends marks the chunk
+// where each sequence's last real step falls.
+func ExampleMakeChunks() {
+	a := dataset.Sequence{Data: []float64{1, 2, 3, 4, 5}, T: 5, F: 1}
+	b := dataset.Sequence{Data: []float64{6, 7}, T: 2, F: 1}
+	src, err := dataset.NewClassification([]dataset.Sequence{a, b}, []int{0, 1}, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+		chunks, err := dataset.MakeChunks(src, []int{0, 1},
+			dataset.WithSequenceLength(2), dataset.WithPaddingDirection(dir))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(dir)
+		for _, c := range chunks {
+			fmt.Printf("  chunk %d/%d T=%d X=%v lengths=%v ends=%v\n", c.Chunk, c.Chunks, c.T, c.X, c.Lengths, c.Ends)
+		}
+	}
+	// Output:
+	// right
+	//   chunk 0/3 T=2 X=[1 2 6 7] lengths=[2 2] ends=[false true]
+	//   chunk 1/3 T=2 X=[3 4 0 0] lengths=[2 0] ends=[false false]
+	//   chunk 2/3 T=1 X=[5 0] lengths=[1 0] ends=[true false]
+	// left
+	//   chunk 0/3 T=2 X=[1 2 0 0] lengths=[2 0] ends=[false false]
+	//   chunk 1/3 T=2 X=[3 4 0 6] lengths=[2 1] ends=[false false]
+	//   chunk 2/3 T=1 X=[5 7] lengths=[1 1] ends=[true true]
+}
+
+// Normalization statistics are fitted on the training set and then applied
+// to every batch, as MATLAB's sequenceInputLayer does. The second feature
+// is constant in training, so it maps to the bottom of the range, -1,
+// rather than to 0/0. Padding keeps its value.
+func ExampleFitNormalization() {
+	a := dataset.Sequence{Data: []float64{1, 10, 3, 10}, T: 2, F: 2}
+	b := dataset.Sequence{Data: []float64{5, 10}, T: 1, F: 2}
+	train, err := dataset.NewUnlabeled([]dataset.Sequence{a, b})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mode, err := dataset.ParseNormalization("rescale-symmetric")
+	if err != nil {
+		log.Fatal(err)
+	}
+	stats, err := dataset.FitNormalization(train, mode)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%v: mean=%v std=%.3f min=%v max=%v\n", stats.Mode, stats.Mean, stats.Std, stats.Min, stats.Max)
+	bt, err := dataset.MakeBatch(train, []int{0, 1},
+		dataset.WithNormalization(stats), dataset.WithPaddingValue(-9))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("X:", bt.X)
+	// Output:
+	// rescale-symmetric: mean=[3 10] std=[1.633 0.000] min=[1 10] max=[5 10]
+	// X: [-1 -1 0 -1 1 -1 -9 -9]
+}

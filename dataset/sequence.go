@@ -43,6 +43,72 @@ func NewSequence(rows [][]float64) (Sequence, error) {
 	return s, nil
 }
 
+// NewVideoSequence copies frames, one image per timestep, into a
+// contiguous Sequence of F = shape.Size() features. Each frame holds its
+// C*H*W values in channel, row, column order: value (c, h, w) is at
+// frame[(c*H+h)*W+w], as in PyTorch's [C, H, W] images. A video stored
+// T×C×H×W row-major is therefore already a Sequence's Data as it is; one
+// stored T×H×W×C (MATLAB's H-by-W-by-C-by-T arrays read frame by frame,
+// or most image decoders) must be reordered, which FromHWC does.
+func NewVideoSequence(frames [][]float64, shape FrameShape) (Sequence, error) {
+	if shape.C <= 0 || shape.H <= 0 || shape.W <= 0 {
+		return Sequence{}, errors.Errorf("dataset: frame shape %v, want positive channels, height and width", shape)
+	}
+	if len(frames) == 0 {
+		return Sequence{}, errors.New("dataset: empty sequence: no frames")
+	}
+	f := shape.Size()
+	data := make([]float64, 0, len(frames)*f)
+	for t, fr := range frames {
+		if len(fr) != f {
+			return Sequence{}, errors.Errorf("dataset: frame %d has %d values, want %d for %v", t, len(fr), f, shape)
+		}
+		data = append(data, fr...)
+	}
+	s := Sequence{Data: data, T: len(frames), F: f}
+	if err := s.check(); err != nil {
+		return Sequence{}, errors.Wrap(err, "dataset")
+	}
+	return s, nil
+}
+
+// FromHWC converts a video of t frames stored as a t×h×w×c row-major array,
+// channels last, into a Sequence whose timesteps hold each frame in
+// channel, row, column order, the layout of WithFrame(FrameShape{c, h, w}).
+// The data is copied; values must be finite.
+//
+// A MATLAB video X of size h-by-w-by-c-by-t, read in MATLAB's column-major
+// order, is t×c×w×h row-major, with rows and columns swapped. Read
+// permute(X, [2 1 3 4]) instead, which is t×c×h×w row-major: that is a
+// Sequence's Data as it is, without FromHWC.
+func FromHWC(t, h, w, c int, data []float64) (Sequence, error) {
+	if t <= 0 || h <= 0 || w <= 0 || c <= 0 {
+		return Sequence{}, errors.Errorf("dataset: video of %d frames of %d×%d×%d (H×W×C), want positive sizes", t, h, w, c)
+	}
+	f := h * w * c
+	if len(data) != t*f {
+		return Sequence{}, errors.Errorf("dataset: video has %d values, want t*h*w*c = %d*%d*%d*%d = %d", len(data), t, h, w, c, t*f)
+	}
+	out := make([]float64, len(data))
+	for tt := range t {
+		src := data[tt*f : (tt+1)*f]
+		dst := out[tt*f : (tt+1)*f]
+		for y := range h {
+			for x := range w {
+				p := (y*w + x) * c
+				for ch := range c {
+					dst[(ch*h+y)*w+x] = src[p+ch]
+				}
+			}
+		}
+	}
+	s := Sequence{Data: out, T: t, F: f}
+	if err := s.check(); err != nil {
+		return Sequence{}, errors.Wrap(err, "dataset")
+	}
+	return s, nil
+}
+
 // At returns feature f at timestep t. It panics if either is out of range,
 // checking f explicitly because Data[t*F+f] with f >= F would quietly read
 // the next timestep instead.

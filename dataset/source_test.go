@@ -194,3 +194,135 @@ func TestObservationOutOfRange(t *testing.T) {
 		checkErr(t, "Observation", err, fmt.Sprintf("observation %d out of range [0, 1)", i))
 	}
 }
+
+func TestNewStepClassification(t *testing.T) {
+	seqs := []Sequence{mustSeq(t, []float64{1}, []float64{2}), mustSeq(t, []float64{3})}
+	labels := [][]int{{1, 0}, {2}}
+	m, err := NewStepClassification(seqs, labels, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels[0][0] = 2
+	if got, want := m.Schema(), (Schema{NumFeatures: 1, NumClasses: 3, PerStep: true}); got != want {
+		t.Errorf("Schema() = %+v, want %+v", got, want)
+	}
+	o, err := m.Observation(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.StepLabels, []int{1, 0}) || o.Label != -1 || o.Response != nil || o.StepResponses != nil {
+		t.Errorf("Observation(0) = %+v, want step labels [1 0] (copied) and no other target", o)
+	}
+	sub, err := m.Subset([]int{1, 0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range [][]int{{2}, {1, 0}, {2}} {
+		if got := sub.StepLabels(p); !slices.Equal(got, want) {
+			t.Errorf("subset StepLabels(%d) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestNewStepRegression(t *testing.T) {
+	seqs := []Sequence{mustSeq(t, []float64{1}, []float64{2}), mustSeq(t, []float64{3})}
+	resp := []Sequence{mustSeq(t, []float64{1, 2, 3}, []float64{4, 5, 6}), mustSeq(t, []float64{7, 8, 9})}
+	m, err := NewStepRegression(seqs, resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := m.Schema(), (Schema{NumFeatures: 1, ResponseSize: 3, PerStep: true}); got != want {
+		t.Errorf("Schema() = %+v, want %+v", got, want)
+	}
+	if got := m.StepResponses(0); !slices.Equal(got, []float64{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("StepResponses(0) = %v", got)
+	}
+	sub, err := m.Subset([]int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := sub.Observation(0); !slices.Equal(o.StepResponses, []float64{7, 8, 9}) || o.Seq.T != 1 {
+		t.Errorf("subset Observation(0) = %+v", o)
+	}
+	if m.StepLabels(0) != nil || m.Response(0) != nil || m.Label(0) != -1 {
+		t.Errorf("step regression set has other targets")
+	}
+}
+
+func TestStepSetErrors(t *testing.T) {
+	seqs := []Sequence{
+		{Data: []float64{1, 2}, T: 2, F: 1},
+		{Data: []float64{1, 2, 3}, T: 3, F: 1},
+	}
+	resp := func(ts ...int) []Sequence {
+		out := make([]Sequence, len(ts))
+		for i, l := range ts {
+			out[i] = Sequence{Data: make([]float64, 2*l), T: l, F: 2}
+		}
+		return out
+	}
+	ragged := resp(2, 3)
+	ragged[1] = Sequence{Data: make([]float64, 3), T: 3, F: 1}
+	nan := resp(2, 3)
+	nan[1].Data[5] = math.NaN()
+	for _, test := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"zero classes", errOf(NewStepClassification(seqs, [][]int{{0, 0}, {0, 0, 0}}, 0)), []string{"0 classes"}},
+		{"label count", errOf(NewStepClassification(seqs, [][]int{{0, 0}}, 2)), []string{"2 sequences but 1 label sequences"}},
+		{"too few step labels", errOf(NewStepClassification(seqs, [][]int{{0, 0}, {0, 1}}, 2)),
+			[]string{"sequence 1: 2 labels for 3 timesteps"}},
+		{"missing step labels", errOf(NewStepClassification(seqs, [][]int{nil, {0, 1, 1}}, 2)),
+			[]string{"sequence 0: 0 labels for 2 timesteps"}},
+		{"step label out of range", errOf(NewStepClassification(seqs, [][]int{{0, 0}, {0, 1, 2}}, 2)),
+			[]string{"sequence 1: timestep 2: label 2 out of range [0, 2)"}},
+		{"negative step label", errOf(NewStepClassification(seqs, [][]int{{0, -1}, {0, 1, 1}}, 2)),
+			[]string{"sequence 0: timestep 1: label -1"}},
+		{"response count", errOf(NewStepRegression(seqs, resp(2))), []string{"2 sequences but 1 response sequences"}},
+		{"response timesteps", errOf(NewStepRegression(seqs, resp(2, 2))), []string{"sequence 1: response has 2 timesteps, want 3"}},
+		{"response size", errOf(NewStepRegression(seqs, ragged)), []string{"sequence 1: response has 1 values per timestep, want 2"}},
+		{"response NaN", errOf(NewStepRegression(seqs, nan)), []string{"sequence 1: response", "timestep 2, feature 1 is NaN"}},
+		{"response empty", errOf(NewStepRegression(seqs, []Sequence{{}, {}})), []string{"sequence 0: response", "0 timesteps"}},
+		{"sequences empty", errOf(NewStepRegression(nil, nil)), []string{"no sequences"}},
+	} {
+		checkErr(t, test.name, test.err, test.want...)
+	}
+}
+
+func TestWithFrameErrors(t *testing.T) {
+	fr := FrameShape{C: 3, H: 2, W: 2}
+	good := Sequence{Data: make([]float64, 12), T: 1, F: 12}
+	other := Sequence{Data: make([]float64, 8), T: 1, F: 8}
+	for _, test := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"frame of another size", errOf(NewUnlabeled([]Sequence{good, good, other}, WithFrame(fr))),
+			[]string{"sequence 2 has 8 features, want 12 for frames of 3×2×2"}},
+		{"first frame wrong", errOf(NewClassification([]Sequence{other, good}, []int{0, 0}, 1, WithFrame(fr))),
+			[]string{"sequence 0 has 8 features, want 12"}},
+		{"negative frame", errOf(NewRegression([]Sequence{good}, [][]float64{{1}}, WithFrame(FrameShape{C: -3, H: -2, W: 2}))),
+			[]string{"frame shape -3×-2×2"}},
+		{"nil option", errOf(NewUnlabeled([]Sequence{good}, nil)), []string{"option 0 is nil"}},
+	} {
+		checkErr(t, test.name, test.err, test.want...)
+	}
+	for _, test := range []struct {
+		name   string
+		schema Schema
+		want   string
+	}{
+		{"schema frame size", Schema{NumFeatures: 5, Frame: fr}, "5 features but frames of 3×2×2 = 12 values"},
+		{"schema frame sign", Schema{NumFeatures: 12, Frame: FrameShape{C: -3, H: -2, W: 2}}, "frame shape -3×-2×2"},
+	} {
+		_, err := NewBatcher(&fakeSource{schema: test.schema, failAt: -1}, 1)
+		checkErr(t, test.name, err, test.want)
+	}
+	m, err := NewStepClassification([]Sequence{good}, [][]int{{1}}, 2, WithFrame(fr))
+	if err != nil || m.Schema().Frame != fr || !m.Schema().PerStep {
+		t.Errorf("step classification of frames: %+v, %v", m.Schema(), err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -21,6 +22,13 @@ const (
 	recurrentLayer
 	bidirectionalLayer
 	dropoutLayer
+	imageSequenceInputLayer
+	foldingLayer
+	convolutionLayer
+	batchNormLayer
+	reluLayer
+	unfoldingLayer
+	flattenLayer
 	fullyConnectedLayer
 	softmaxLayer
 	classificationLayer
@@ -32,17 +40,24 @@ var layerInfo = map[layerKind]struct {
 	prefix, title string
 	options       []string
 }{
-	sequenceInputLayer:  {"sequenceinput", "Sequence Input", nil},
-	lstmLayer:           {"lstm", "LSTM", []string{optMode, optGate, optState, optInit}},
-	gruLayer:            {"gru", "GRU", []string{optMode, optGate, optState, optInit, optReset}},
-	bilstmLayer:         {"bilstm", "BiLSTM", []string{optMode, optGate, optState, optInit, optMerge}},
-	recurrentLayer:      {"rnn", "Recurrent", []string{optMode}},
-	bidirectionalLayer:  {"birnn", "Bidirectional", []string{optMode, optMerge}},
-	dropoutLayer:        {"dropout", "Dropout", nil},
-	fullyConnectedLayer: {"fc", "Fully Connected", nil},
-	softmaxLayer:        {"softmax", "Softmax", nil},
-	classificationLayer: {"classoutput", "Classification Output", nil},
-	regressionLayer:     {"regressionoutput", "Regression Output", nil},
+	sequenceInputLayer:      {"sequenceinput", "Sequence Input", nil},
+	lstmLayer:               {"lstm", "LSTM", []string{optMode, optGate, optState, optInit}},
+	gruLayer:                {"gru", "GRU", []string{optMode, optGate, optState, optInit, optReset}},
+	bilstmLayer:             {"bilstm", "BiLSTM", []string{optMode, optGate, optState, optInit, optMerge}},
+	recurrentLayer:          {"rnn", "Recurrent", []string{optMode}},
+	bidirectionalLayer:      {"birnn", "Bidirectional", []string{optMode, optMerge}},
+	dropoutLayer:            {"dropout", "Dropout", nil},
+	imageSequenceInputLayer: {"sequenceinput", "Image Sequence Input", nil},
+	foldingLayer:            {"fold", "Sequence Folding", nil},
+	convolutionLayer:        {"conv", "2-D Convolution", []string{optPadding, optStride}},
+	batchNormLayer:          {"batchnorm", "Batch Normalization", nil},
+	reluLayer:               {"relu", "ReLU", nil},
+	unfoldingLayer:          {"unfold", "Sequence Unfolding", nil},
+	flattenLayer:            {"flatten", "Flatten", nil},
+	fullyConnectedLayer:     {"fc", "Fully Connected", nil},
+	softmaxLayer:            {"softmax", "Softmax", nil},
+	classificationLayer:     {"classoutput", "Classification Output", nil},
+	regressionLayer:         {"regressionoutput", "Regression Output", nil},
 }
 
 func (k layerKind) recurrent() bool { return k >= lstmLayer && k <= bidirectionalLayer }
@@ -50,12 +65,14 @@ func (k layerKind) recurrent() bool { return k >= lstmLayer && k <= bidirectiona
 func (k layerKind) bidirectional() bool { return k == bilstmLayer || k == bidirectionalLayer }
 
 const (
-	optMode  = "output mode"
-	optGate  = "gate activation"
-	optState = "state activation"
-	optInit  = "initializer"
-	optReset = "reset gate mode"
-	optMerge = "merge mode"
+	optMode    = "output mode"
+	optGate    = "gate activation"
+	optState   = "state activation"
+	optInit    = "initializer"
+	optReset   = "reset gate mode"
+	optMerge   = "merge mode"
+	optPadding = "padding"
+	optStride  = "stride"
 )
 
 // Layer is one entry of a layer array, declared as in MATLAB:
@@ -69,9 +86,10 @@ const (
 //	}
 type Layer struct {
 	kind    layerKind
-	size    int     // features, hidden units or outputs
+	size    int     // features, hidden units, outputs or filters
 	p       float64 // dropout probability
 	newCell CellFactory
+	frame   dataset.FrameShape // image input shape; convolution filter: H and W
 	opts    []LayerOption
 }
 
@@ -85,11 +103,13 @@ type CellFactory func(g *gorgonia.ExprGraph, p *nodes.Params, name string, input
 type LayerOption func(*layerConfig)
 
 type layerConfig struct {
-	name  string
-	mode  rnn.OutputMode
-	merge rnn.MergeMode
-	cell  []rnn.Option
-	set   []string
+	name        string
+	mode        rnn.OutputMode
+	merge       rnn.MergeMode
+	cell        []rnn.Option
+	samePadding bool
+	pad, stride [2]int
+	set         []string
 }
 
 // WithName names the layer. Names must be unique; by default a layer is
@@ -148,6 +168,24 @@ func WithMergeMode(m rnn.MergeMode) LayerOption {
 	return func(c *layerConfig) { c.merge = m; c.set = append(c.set, optMerge) }
 }
 
+// WithPadding pads a convolution layer's input with ph rows above and below
+// and pw columns left and right (0 by default).
+func WithPadding(ph, pw int) LayerOption {
+	return func(c *layerConfig) { c.pad = [2]int{ph, pw}; c.set = append(c.set, optPadding) }
+}
+
+// WithSamePadding pads a convolution layer's input so that, with stride 1,
+// the output has the input's height and width (MATLAB's 'Padding','same').
+func WithSamePadding() LayerOption {
+	return func(c *layerConfig) { c.samePadding = true; c.set = append(c.set, optPadding) }
+}
+
+// WithStride sets a convolution layer's vertical and horizontal step (1
+// by default).
+func WithStride(sh, sw int) LayerOption {
+	return func(c *layerConfig) { c.stride = [2]int{sh, sw}; c.set = append(c.set, optStride) }
+}
+
 func cellOption(name string, o rnn.Option) LayerOption {
 	return func(c *layerConfig) { c.cell = append(c.cell, o); c.set = append(c.set, name) }
 }
@@ -196,6 +234,43 @@ func Dropout(p float64, opts ...LayerOption) Layer {
 	return Layer{kind: dropoutLayer, p: p, opts: opts}
 }
 
+// ImageSequenceInput is the input of sequences of images (video) of the
+// given height, width and channels: MATLAB's sequenceInputLayer([h w c]).
+// Batches carry each frame as C·H·W features in channel, row, column order
+// (dataset.FrameShape). It comes first.
+func ImageSequenceInput(height, width, channels int, opts ...LayerOption) Layer {
+	return Layer{kind: imageSequenceInputLayer, frame: dataset.FrameShape{C: channels, H: height, W: width}, opts: opts}
+}
+
+// SequenceFolding folds the timesteps of an image sequence into the batch,
+// [T·B, C, H, W], so that the layers after it apply to every frame on its
+// own, until SequenceUnfolding.
+func SequenceFolding(opts ...LayerOption) Layer { return Layer{kind: foldingLayer, opts: opts} }
+
+// Convolution2D convolves every folded frame with filters filters of
+// height×width (Glorot weights, zero bias). It takes WithPadding,
+// WithSamePadding and WithStride.
+func Convolution2D(height, width, filters int, opts ...LayerOption) Layer {
+	return Layer{kind: convolutionLayer, size: filters, frame: dataset.FrameShape{H: height, W: width}, opts: opts}
+}
+
+// BatchNormalization normalizes every channel of the folded frames with the
+// statistics of the mini-batch's real frames (padding frames are left out),
+// then scales and shifts it (learnables Scale, 1, and Offset, 0); prediction
+// uses running statistics, kept with the network.
+func BatchNormalization(opts ...LayerOption) Layer { return Layer{kind: batchNormLayer, opts: opts} }
+
+// ReLU is max(0, x), elementwise, on folded frames or on features.
+func ReLU(opts ...LayerOption) Layer { return Layer{kind: reluLayer, opts: opts} }
+
+// SequenceUnfolding restores the timesteps of folded frames: one
+// B×(C·H·W) node per timestep again.
+func SequenceUnfolding(opts ...LayerOption) Layer { return Layer{kind: unfoldingLayer, opts: opts} }
+
+// Flatten makes unfolded frames plain features, C·H·W per timestep, for a
+// recurrent layer.
+func Flatten(opts ...LayerOption) Layer { return Layer{kind: flattenLayer, opts: opts} }
+
 // FullyConnected maps its input to outputs values: at every timestep of a
 // sequence, or once after a recurrent layer with OutputMode Last.
 func FullyConnected(outputs int, opts ...LayerOption) Layer {
@@ -220,18 +295,24 @@ func RegressionOutput(opts ...LayerOption) Layer {
 
 // layer is a validated layer of a network.
 type layer struct {
-	kind    layerKind
-	name    string
-	in      int // features in
-	hidden  int // features of each direction of a recurrent layer
-	out     int // features out
-	seqIn   bool
-	seqOut  bool
-	p       float64
-	mode    rnn.OutputMode
-	merge   rnn.MergeMode
-	cell    []rnn.Option
-	newCell CellFactory
+	// frame is the image shape of the layer's output: set from the image
+	// input to Flatten; folded marks [T·B, C, H, W] output.
+	frame       dataset.FrameShape
+	folded      bool
+	kernel      [2]int
+	pad, stride [2]int
+	kind        layerKind
+	name        string
+	in          int // features in
+	hidden      int // features of each direction of a recurrent layer
+	out         int // features out
+	seqIn       bool
+	seqOut      bool
+	p           float64
+	mode        rnn.OutputMode
+	merge       rnn.MergeMode
+	cell        []rnn.Option
+	newCell     CellFactory
 }
 
 func (l layer) String() string {
@@ -239,6 +320,10 @@ func (l layer) String() string {
 	switch {
 	case l.kind == sequenceInputLayer:
 		return fmt.Sprintf("%-18s %-22s %d features", l.name, title, l.out)
+	case l.kind == imageSequenceInputLayer:
+		return fmt.Sprintf("%-18s %-22s %dx%dx%d images", l.name, title, l.frame.H, l.frame.W, l.frame.C)
+	case l.kind == convolutionLayer:
+		return fmt.Sprintf("%-18s %-22s %d %dx%d filters, stride %v, padding %v -> %dx%dx%d", l.name, title, l.frame.C, l.kernel[0], l.kernel[1], l.stride, l.pad, l.frame.H, l.frame.W, l.frame.C)
 	case l.kind.bidirectional():
 		return fmt.Sprintf("%-18s %-22s %d hidden units per direction, merge %v, output mode %v", l.name, title, l.hidden, l.merge, l.mode)
 	case l.kind.recurrent():
@@ -286,8 +371,22 @@ func resolve(ls []Layer) ([]layer, error) {
 			cur.in, cur.seqIn = out[i-1].out, out[i-1].seqOut
 		}
 		where := fmt.Sprintf("graph: layer %d (%s %q)", i+1, info.title, cfg.name)
-		if (i == 0) != (l.kind == sequenceInputLayer) {
+		isInput := l.kind == sequenceInputLayer || l.kind == imageSequenceInputLayer
+		if (i == 0) != isInput {
 			return nil, errors.Errorf("%s: a network starts with the one sequence input layer", where)
+		}
+		if i > 0 {
+			cur.frame, cur.folded = out[i-1].frame, out[i-1].folded
+		}
+		needsFolded := l.kind == convolutionLayer || l.kind == batchNormLayer || l.kind == unfoldingLayer
+		if needsFolded && !cur.folded {
+			return nil, errors.Errorf("%s: works on folded frames: put a sequence folding layer before it", where)
+		}
+		if cur.folded && !needsFolded && l.kind != reluLayer && l.kind != dropoutLayer {
+			return nil, errors.Errorf("%s: gets folded frames: unfold them first (sequence unfolding, then flatten)", where)
+		}
+		if !cur.frame.IsZero() && !cur.folded && (l.kind.recurrent() || l.kind == fullyConnectedLayer || l.kind == softmaxLayer) {
+			return nil, errors.Errorf("%s: gets image frames: flatten them first", where)
 		}
 		switch {
 		case l.kind == sequenceInputLayer:
@@ -315,6 +414,50 @@ func resolve(ls []Layer) ([]layer, error) {
 			if l.kind.bidirectional() {
 				cur.out = cfg.merge.OutputSize(l.size)
 			}
+		case l.kind == imageSequenceInputLayer:
+			if l.frame.C <= 0 || l.frame.H <= 0 || l.frame.W <= 0 {
+				return nil, errors.Errorf("%s: image size %dx%dx%d; want positive sizes", where, l.frame.H, l.frame.W, l.frame.C)
+			}
+			cur.frame, cur.out, cur.seqOut = l.frame, l.frame.Size(), true
+		case l.kind == foldingLayer:
+			if cur.frame.IsZero() || !cur.seqIn {
+				return nil, errors.Errorf("%s: folds image sequences: it needs an image sequence input before it", where)
+			}
+			cur.folded, cur.out, cur.seqOut = true, cur.in, true
+		case l.kind == convolutionLayer:
+			if l.size <= 0 || l.frame.H <= 0 || l.frame.W <= 0 {
+				return nil, errors.Errorf("%s: %d filters of %dx%d; want positive sizes", where, l.size, l.frame.H, l.frame.W)
+			}
+			cur.kernel, cur.stride, cur.pad = [2]int{l.frame.H, l.frame.W}, cfg.stride, cfg.pad
+			if cur.stride == [2]int{} {
+				cur.stride = [2]int{1, 1}
+			}
+			if cur.stride[0] <= 0 || cur.stride[1] <= 0 || cur.pad[0] < 0 || cur.pad[1] < 0 {
+				return nil, errors.Errorf("%s: stride %v and padding %v; want positive strides and non-negative padding", where, cur.stride, cur.pad)
+			}
+			if cfg.samePadding {
+				pad, err := nodes.SamePadding([2]int{cur.frame.H, cur.frame.W}, cur.kernel, cur.stride)
+				if err != nil {
+					return nil, errors.Wrap(err, where)
+				}
+				cur.pad = pad
+			}
+			h := (cur.frame.H+2*cur.pad[0]-cur.kernel[0])/cur.stride[0] + 1
+			w := (cur.frame.W+2*cur.pad[1]-cur.kernel[1])/cur.stride[1] + 1
+			if cur.frame.H+2*cur.pad[0] < cur.kernel[0] || cur.frame.W+2*cur.pad[1] < cur.kernel[1] {
+				return nil, errors.Errorf("%s: %dx%d filters do not fit %dx%d frames padded by %v", where, cur.kernel[0], cur.kernel[1], cur.frame.H, cur.frame.W, cur.pad)
+			}
+			cur.frame = dataset.FrameShape{C: l.size, H: h, W: w}
+			cur.out, cur.seqOut = cur.frame.Size(), true
+		case l.kind == batchNormLayer, l.kind == reluLayer:
+			cur.out, cur.seqOut = cur.in, cur.seqIn
+		case l.kind == unfoldingLayer:
+			cur.folded, cur.out, cur.seqOut = false, cur.in, true
+		case l.kind == flattenLayer:
+			if cur.frame.IsZero() {
+				return nil, errors.Errorf("%s: flattens image frames, but its input is plain features", where)
+			}
+			cur.frame, cur.out, cur.seqOut = dataset.FrameShape{}, cur.in, cur.seqIn
 		case l.kind == dropoutLayer:
 			if !(l.p >= 0 && l.p < 1) {
 				return nil, errors.Errorf("%s: probability %v is outside [0, 1)", where, l.p)

@@ -29,6 +29,10 @@ type Network struct {
 	lru       *list.List // of *program, most recently used first
 	compiled  int
 
+	// batchNorm holds the running statistics of each batch normalization
+	// layer, shared by all its graphs.
+	batchNorm map[string]*nodes.BatchNormState
+
 	// The state carried across the chunks of split batches, one for each
 	// use, so that predicting between two training chunks breaks nothing.
 	train, predict, observe carry
@@ -78,6 +82,14 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	n := &Network{
 		layers: ls, params: p, dtype: cfg.dtype, seed: cfg.seed, cacheSize: cfg.cacheSize,
 		programs: make(map[programKey]*list.Element), lru: list.New(),
+		batchNorm: make(map[string]*nodes.BatchNormState),
+	}
+	for _, l := range ls {
+		if l.kind == batchNormLayer {
+			if n.batchNorm[l.name], err = nodes.NewBatchNormState(l.frame.C); err != nil {
+				return nil, errors.Wrapf(err, "graph: layer %q", l.name)
+			}
+		}
 	}
 	// Building a one-step graph creates every learnable, in layer order,
 	// so that they exist (and can be read or set) before any training, and

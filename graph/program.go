@@ -40,6 +40,9 @@ type program struct {
 
 	inputs []*tensor.Dense // per timestep, B×F
 	masks  []*tensor.Dense // per timestep, B (nil when not masked)
+	// foldedMask is the mask of the folded frames, [T·B] (batch
+	// normalization of a masked graph only).
+	foldedMask *tensor.Dense
 	// targets are B×K one-hot labels or B×R responses, one for a network
 	// with one output per sequence, one per timestep for
 	// sequence-to-sequence (training only).
@@ -100,10 +103,14 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 	}
 	// single is the output after OutputMode last; seq the per-timestep
 	// outputs before it. logp holds log-probabilities, one or per timestep.
-	var single *gorgonia.Node
+	var single, folded *gorgonia.Node
 	var logp []*gorgonia.Node
 	apply := func(f func(x *gorgonia.Node, t int) (*gorgonia.Node, error)) error {
 		var err error
+		if folded != nil {
+			folded, err = f(folded, -1)
+			return err
+		}
 		if single != nil {
 			single, err = f(single, -1)
 			return err
@@ -132,6 +139,23 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 				}
 				return nodes.Dropout(x, name, l.p, seed+uint64(t+1)*0x632be59bd9b4e019, nil)
 			})
+		case foldingLayer:
+			folded, err = nodes.FoldSequence(seq, l.frame.C, l.frame.H, l.frame.W)
+			seq = nil
+		case convolutionLayer:
+			err = n.buildConv(g, p, l, &folded)
+		case batchNormLayer:
+			err = n.buildBatchNorm(g, p, l, &folded, key, newInput)
+		case reluLayer:
+			err = apply(func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
+				if x.Dims() == 2 {
+					return nodes.ReLU.Apply(x)
+				}
+				return gorgonia.Rectify(x)
+			})
+		case unfoldingLayer:
+			seq, err = nodes.UnfoldSequence(folded, t)
+			folded = nil
 		case fullyConnectedLayer:
 			var fc *nodes.FullyConnected
 			if fc, err = nodes.NewFullyConnected(g, n.params, l.name, l.in, l.out); err != nil {
@@ -246,6 +270,51 @@ func (p *program) buildLoss(l layer, newInput func(string, ...int) (*gorgonia.No
 		}
 	}
 	return nil
+}
+
+// buildConv adds a convolution layer over the folded frames.
+func (n *Network) buildConv(g *gorgonia.ExprGraph, p *program, l layer, folded **gorgonia.Node) error {
+	in := (*folded).Shape()[1]
+	kh, kw, k := l.kernel[0], l.kernel[1], l.frame.C
+	w, err := n.params.Node(g, l.name+"/Weights", tensor.Shape{k, in, kh, kw}, nodes.GlorotUniform(in*kh*kw, k*kh*kw))
+	if err != nil {
+		return err
+	}
+	b, err := n.params.Node(g, l.name+"/Bias", tensor.Shape{k}, nodes.Zeros())
+	if err != nil {
+		return err
+	}
+	p.learnables = append(p.learnables, w, b)
+	*folded, err = nodes.Conv2D(*folded, w, b, l.pad, l.stride)
+	return err
+}
+
+// buildBatchNorm adds a batch normalization layer over the folded frames.
+// Training graphs normalize with the statistics of the batch's real frames
+// (the folded mask leaves padding frames out) and update the running
+// statistics that the network keeps; inference graphs use those.
+func (n *Network) buildBatchNorm(g *gorgonia.ExprGraph, p *program, l layer, folded **gorgonia.Node, key programKey,
+	newInput func(string, ...int) (*gorgonia.Node, *tensor.Dense)) error {
+	scale, offset, err := nodes.NewBatchNormParams(g, n.params, l.name, l.frame.C)
+	if err != nil {
+		return err
+	}
+	p.learnables = append(p.learnables, scale, offset)
+	var phase *nodes.Phase
+	if !key.train {
+		phase = new(nodes.Phase)
+		phase.SetInference(true)
+	}
+	var weights *gorgonia.Node
+	if key.masked {
+		if p.foldedMask == nil {
+			weights, p.foldedMask = newInput("mask/folded", key.steps*key.batch)
+		} else {
+			weights = g.ByName("mask/folded")[0]
+		}
+	}
+	*folded, err = nodes.BatchNorm(*folded, scale, offset, n.batchNorm[l.name], phase, weights)
+	return err
 }
 
 // observe records a layer's output: "fc1" for one step, "fc1/t3" for each
@@ -368,6 +437,10 @@ func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool)
 		if p.masks != nil {
 			fill(p.masks[t], func(i int) float64 { return bt.Mask[i*bt.T+t] })
 		}
+	}
+	if p.foldedMask != nil {
+		b := bt.B
+		fill(p.foldedMask, func(i int) float64 { return bt.Mask[(i%b)*bt.T+i/b] })
 	}
 	for i, s := range p.initial {
 		if carried == nil {

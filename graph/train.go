@@ -247,6 +247,10 @@ func (n *Network) checkBatch(b *dataset.Batch, withTargets bool) error {
 	if b.F != n.InputSize() {
 		return errors.Errorf("graph: the batch has %d features per timestep; the network's sequence input takes %d", b.F, n.InputSize())
 	}
+	if in := n.layers[0].frame; !b.Frame.IsZero() && b.Frame != in {
+		return errors.Errorf("graph: the batch has frames of %dx%dx%d (CxHxW); the network's input takes %dx%dx%d",
+			b.Frame.C, b.Frame.H, b.Frame.W, in.C, in.H, in.W)
+	}
 	if len(b.X) != b.B*b.T*b.F || len(b.Mask) != b.B*b.T {
 		return errors.Errorf("graph: malformed batch: %d values and %d mask entries for %d×%d×%d", len(b.X), len(b.Mask), b.B, b.T, b.F)
 	}
