@@ -40,14 +40,14 @@ var layerInfo = map[layerKind]struct {
 	prefix, title string
 	options       []string
 }{
-	sequenceInputLayer:      {"sequenceinput", "Sequence Input", nil},
+	sequenceInputLayer:      {"sequenceinput", "Sequence Input", []string{optNorm}},
 	lstmLayer:               {"lstm", "LSTM", []string{optMode, optGate, optState, optInit}},
 	gruLayer:                {"gru", "GRU", []string{optMode, optGate, optState, optInit, optReset}},
 	bilstmLayer:             {"bilstm", "BiLSTM", []string{optMode, optGate, optState, optInit, optMerge}},
 	recurrentLayer:          {"rnn", "Recurrent", []string{optMode}},
 	bidirectionalLayer:      {"birnn", "Bidirectional", []string{optMode, optMerge}},
 	dropoutLayer:            {"dropout", "Dropout", nil},
-	imageSequenceInputLayer: {"sequenceinput", "Image Sequence Input", nil},
+	imageSequenceInputLayer: {"sequenceinput", "Image Sequence Input", []string{optNorm}},
 	foldingLayer:            {"fold", "Sequence Folding", nil},
 	convolutionLayer:        {"conv", "2-D Convolution", []string{optPadding, optStride}},
 	batchNormLayer:          {"batchnorm", "Batch Normalization", nil},
@@ -72,6 +72,7 @@ const (
 	optReset   = "reset gate mode"
 	optMerge   = "merge mode"
 	optPadding = "padding"
+	optNorm    = "normalization"
 	optStride  = "stride"
 )
 
@@ -108,6 +109,7 @@ type layerConfig struct {
 	merge       rnn.MergeMode
 	cell        []rnn.Option
 	samePadding bool
+	norm        dataset.Normalization
 	pad, stride [2]int
 	set         []string
 }
@@ -166,6 +168,15 @@ func WithBiasInitializer(init nodes.Initializer) LayerOption {
 // (rnn.Concat by default, as MATLAB and PyTorch).
 func WithMergeMode(m rnn.MergeMode) LayerOption {
 	return func(c *layerConfig) { c.merge = m; c.set = append(c.set, optMerge) }
+}
+
+// WithInputNormalization sets how a sequence input layer normalizes its
+// data (MATLAB's Normalization: dataset.ZeroCenter, ZScore,
+// RescaleSymmetric, RescaleZeroOne; none by default). The statistics come
+// from the training data through Network.FitNormalization and stay with the
+// network, which applies them to every batch it trains on or predicts.
+func WithInputNormalization(mode dataset.Normalization) LayerOption {
+	return func(c *layerConfig) { c.norm = mode; c.set = append(c.set, optNorm) }
 }
 
 // WithPadding pads a convolution layer's input with ph rows above and below
@@ -313,6 +324,7 @@ type layer struct {
 	merge       rnn.MergeMode
 	cell        []rnn.Option
 	newCell     CellFactory
+	norm        dataset.Normalization // of the input layer
 }
 
 func (l layer) String() string {
@@ -366,7 +378,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			return nil, errors.Errorf("graph: layer %d: name %q is empty, has a slash or is already used by layer %d", i+1, cfg.name, j)
 		}
 		names[cfg.name] = i + 1
-		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, merge: cfg.merge, cell: cfg.cell, newCell: l.newCell}
+		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, merge: cfg.merge, cell: cfg.cell, newCell: l.newCell, norm: cfg.norm}
 		if i > 0 {
 			cur.in, cur.seqIn = out[i-1].out, out[i-1].seqOut
 		}

@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/nodes"
 )
 
@@ -32,6 +33,12 @@ type Network struct {
 	// batchNorm holds the running statistics of each batch normalization
 	// layer, shared by all its graphs.
 	batchNorm map[string]*nodes.BatchNormState
+
+	// norm holds the input normalization's statistics (nil before
+	// FitNormalization or without normalization); normX is the buffer that
+	// normalized batches are copied into.
+	norm  *dataset.NormalizationStats
+	normX []float64
 
 	// The state carried across the chunks of split batches, one for each
 	// use, so that predicting between two training chunks breaks nothing.
@@ -157,6 +164,66 @@ func (n *Network) SetLearnable(name string, values []float64) error {
 		return errors.Errorf("graph: no learnable %q (have %s)", name, strings.Join(n.Learnables(), ", "))
 	}
 	return errors.Wrap(n.params.Set(name, values), "graph")
+}
+
+// FitNormalization computes the input normalization's statistics from the
+// training data src (over every real timestep, per feature, or per channel
+// for images, as MATLAB does) and keeps them with the network, which then
+// normalizes every batch it trains on or predicts. Without a normalization
+// on the input layer it does nothing.
+func (n *Network) FitNormalization(src dataset.Source) error {
+	mode := n.layers[0].norm
+	if mode == dataset.NormNone {
+		return nil
+	}
+	st, err := dataset.FitNormalization(src, mode)
+	if err != nil {
+		return errors.Wrap(err, "graph: fitting the input normalization")
+	}
+	return n.SetNormalization(st)
+}
+
+// SetNormalization sets the input normalization's statistics, of the input
+// layer's mode and size (nil removes them).
+func (n *Network) SetNormalization(st *dataset.NormalizationStats) error {
+	if st == nil {
+		n.norm = nil
+		return nil
+	}
+	in := n.layers[0]
+	if st.Mode != in.norm {
+		return errors.Errorf("graph: normalization statistics for %v; the input layer normalizes with %v", st.Mode, in.norm)
+	}
+	// Checking the statistics against a zero timestep catches a size or
+	// frame mismatch now rather than at the first batch.
+	if err := st.Apply(make([]float64, in.out)); err != nil {
+		return errors.Wrap(err, "graph: normalization statistics")
+	}
+	n.norm = st
+	return nil
+}
+
+// Normalization returns the input normalization's statistics, or nil.
+func (n *Network) Normalization() *dataset.NormalizationStats { return n.norm }
+
+// normalized returns b with its real timesteps normalized, in a copy that
+// reuses the network's buffer, or b itself without normalization.
+func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
+	if n.layers[0].norm == dataset.NormNone {
+		return b, nil
+	}
+	if n.norm == nil {
+		return nil, errors.Errorf("graph: the input layer normalizes with %v, but has no statistics: call FitNormalization with the training data first", n.layers[0].norm)
+	}
+	if cap(n.normX) < len(b.X) {
+		n.normX = make([]float64, len(b.X))
+	}
+	nb := *b
+	nb.X = append(n.normX[:0], b.X...)
+	if err := n.norm.ApplyBatch(&nb); err != nil {
+		return nil, errors.Wrap(err, "graph: normalizing the batch")
+	}
+	return &nb, nil
 }
 
 // Compilations returns how many graphs the network has compiled so far: one

@@ -28,6 +28,10 @@ func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 	if err := n.checkBatch(b, true); err != nil {
 		return 0, err
 	}
+	b, err := n.normalized(b)
+	if err != nil {
+		return 0, err
+	}
 	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
 	if err != nil {
 		return 0, err
@@ -130,6 +134,10 @@ func (n *Network) runInference(b *dataset.Batch) (*program, error) {
 	if err := n.checkBatch(b, false); err != nil {
 		return nil, err
 	}
+	b, err := n.normalized(b)
+	if err != nil {
+		return nil, err
+	}
 	p, err := n.program(programKey{batch: b.B, steps: b.T, masked: b.Padded()})
 	if err != nil {
 		return nil, err
@@ -157,6 +165,10 @@ func (n *Network) runInference(b *dataset.Batch) (*program, error) {
 // that copies every value out, so it costs more than PredictBatch.
 func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*tensor.Dense, error) {
 	if err := n.checkBatch(b, false); err != nil {
+		return nil, err
+	}
+	b, err := n.normalized(b)
+	if err != nil {
 		return nil, err
 	}
 	p, err := n.program(programKey{batch: b.B, steps: b.T, masked: b.Padded(), observed: true})
@@ -281,8 +293,15 @@ func (n *Network) checkBatch(b *dataset.Batch, withTargets bool) error {
 			return errors.Errorf("graph: %s is empty", seq(s))
 		}
 	}
-	if b.Chunks > 1 && (b.Chunk < 0 || b.Chunk >= b.Chunks) {
-		return errors.Errorf("graph: chunk %d of %d", b.Chunk, b.Chunks)
+	if b.Chunks > 1 {
+		if b.Chunk < 0 || b.Chunk >= b.Chunks {
+			return errors.Errorf("graph: chunk %d of %d", b.Chunk, b.Chunks)
+		}
+		for _, l := range n.layers {
+			if l.kind.bidirectional() {
+				return errors.Errorf("graph: layer %q is bidirectional: it reads each sequence from its end, so it cannot run on chunks of split sequences (use SequenceLength longest or shortest)", l.name)
+			}
+		}
 	}
 	if b.Ends != nil && len(b.Ends) != b.B {
 		return errors.Errorf("graph: malformed batch: %d end flags for %d sequences", len(b.Ends), b.B)
