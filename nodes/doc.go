@@ -16,6 +16,11 @@
 //	Columns, Rows  a block of a matrix, without activation
 //	ConcatColumns  matrices side by side (a bidirectional layer's output)
 //	MulRows        each row times a vector (a peephole's diagonal weight)
+//	FoldSequence   T per-timestep frame batches into one [T·B, C, H, W] batch
+//	UnfoldSequence and back, flattened to one B×(C·H·W) node per timestep
+//	Conv2D         2-D convolution (Gorgonia's, checked) with a channel bias
+//	BatchNorm      batch normalization with running statistics, leaving
+//	               padding frames out of the statistics
 //	Masked         next where the mask is 1, prev where it is 0: padded
 //	               timesteps that leave a recurrent state exactly as it was
 //	LogSoftmax     stable row-wise log-softmax (Softmax is its exp)
