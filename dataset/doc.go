@@ -28,6 +28,13 @@
 // next mini-batch while the current one trains, and LengthSource, to give
 // sequence lengths without reading the sequences.
 //
+// A Datastore is such a lazy Source that holds files open: OpenCSVFolder
+// reads a folder with one sequence per CSV file and a targets file, file by
+// file on demand, with a bounded read-ahead, for sets that do not fit in
+// memory. ReadJapaneseVowels and ParseJapaneseVowels read the UCI Japanese
+// Vowels format of MATLAB's sequence classification example. Every reader
+// names the file, line and column of bad input, and is fuzzed.
+//
 // # Video
 //
 // A sequence of images is a Sequence whose F features per timestep are one
