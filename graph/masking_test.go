@@ -23,97 +23,130 @@ func closeTo(got, want, tol float64) bool {
 // output, final state and gradient contribution it gets alone (to 1e-12 in
 // float64), for LSTM and GRU layers.
 func TestPaddingIsExact(t *testing.T) {
-	const f, k = 3, 4
+	const f, k, h = 3, 4, 5
 	rng := rand.New(rand.NewPCG(21, 22))
 	seqs := randomSequences(t, rng, 4, f, 1, 7)
-	src, err := dataset.NewClassification(seqs, []int{0, 3, 1, 2}, k)
+	stepLabels := make([][]int, len(seqs))
+	for i, s := range seqs {
+		for j := 0; j < s.T; j++ {
+			stepLabels[i] = append(stepLabels[i], (i+2*j)%k)
+		}
+	}
+	perSeq, err := dataset.NewClassification(seqs, []int{0, 3, 1, 2}, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perStep, err := dataset.NewStepClassification(seqs, stepLabels, k)
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := []int{0, 1, 2, 3}
-	for name, rec := range map[string]Layer{"lstm": LSTM(5, WithOutputMode(rnn.Last)), "gru": GRU(5, WithOutputMode(rnn.Last))} {
-		net, err := NewNetwork([]Layer{SequenceInput(f), rec, FullyConnected(k), Softmax(), ClassificationOutput()}, WithDtype(tensor.Float64))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Each sequence alone: prediction, final hidden state, gradients.
-		alone := make([][]float64, len(all))
-		finals := make([][]float64, len(all))
-		var meanGrad map[string][]float64
-		for i := range all {
-			b, err := dataset.MakeBatch(src, []int{i})
+	for _, name := range []string{"lstm", "gru"} {
+		for _, mode := range []rnn.OutputMode{rnn.Last, rnn.Sequence} {
+			rec := LSTM(h, WithOutputMode(mode))
+			if name == "gru" {
+				rec = GRU(h, WithOutputMode(mode))
+			}
+			src := dataset.Source(perSeq)
+			if mode == rnn.Sequence {
+				src = perStep
+			}
+			net, err := NewNetwork([]Layer{SequenceInput(f), rec, FullyConnected(k), Softmax(), ClassificationOutput()}, WithDtype(tensor.Float64))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if alone[i], err = firstRow(net.PredictBatch(b)); err != nil {
-				t.Fatal(err)
-			}
-			acts, err := net.Activations(b, fmt.Sprintf("%s1/t%d/hidden", name, b.T-1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range acts {
-				finals[i] = v.Data().([]float64)
-			}
-			var r recorder
-			if _, err := net.TrainStep(b, &r); err != nil {
-				t.Fatal(err)
-			}
-			if meanGrad == nil {
-				meanGrad = map[string][]float64{}
-			}
-			for l, g := range r.grads {
-				if meanGrad[l] == nil {
-					meanGrad[l] = make([]float64, len(g))
+			// predict returns each sequence's outputs, one per real step
+			// with OutputMode sequence.
+			predict := func(b *dataset.Batch) [][][]float64 {
+				if mode == rnn.Sequence {
+					p, err := net.PredictStepsBatch(b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return p
 				}
-				for j := range g {
-					meanGrad[l][j] += g[j] / float64(len(all))
-				}
-			}
-		}
-		for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
-			t.Run(name+"/"+dir.String(), func(t *testing.T) {
-				b, err := dataset.MakeBatch(src, all, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(-2.5))
+				p, err := net.PredictBatch(b)
 				if err != nil {
 					t.Fatal(err)
 				}
-				pred, err := net.PredictBatch(b)
+				out := make([][][]float64, len(p))
+				for i := range p {
+					out[i] = [][]float64{p[i]}
+				}
+				return out
+			}
+			// Each sequence alone: outputs, final hidden state, gradients.
+			alone := make([][][]float64, len(all))
+			finals := make([][]float64, len(all))
+			meanGrad := map[string][]float64{}
+			for i := range all {
+				b, err := dataset.MakeBatch(src, []int{i})
 				if err != nil {
 					t.Fatal(err)
 				}
-				final := fmt.Sprintf("%s1/t%d/masked/hidden", name, b.T-1)
+				alone[i] = predict(b)[0]
+				final := fmt.Sprintf("%s1/t%d/hidden", name, b.T-1)
 				acts, err := net.Activations(b, final)
 				if err != nil {
 					t.Fatal(err)
 				}
-				h := acts[final].Data().([]float64)
-				for i := range all {
-					for j := range alone[i] {
-						if !closeTo(pred[i][j], alone[i][j], 1e-12) {
-							t.Errorf("sequence %d: prediction %v in the batch, %v alone", i, pred[i], alone[i])
-							break
-						}
-					}
-					for j := range finals[i] {
-						if !closeTo(h[i*5+j], finals[i][j], 1e-12) {
-							t.Errorf("sequence %d: final state %v in the batch, %v alone", i, h[i*5:i*5+5], finals[i])
-							break
-						}
-					}
-				}
+				finals[i] = acts[final].Data().([]float64)
 				var r recorder
 				if _, err := net.TrainStep(b, &r); err != nil {
 					t.Fatal(err)
 				}
 				for l, g := range r.grads {
+					if meanGrad[l] == nil {
+						meanGrad[l] = make([]float64, len(g))
+					}
 					for j := range g {
-						if !closeTo(g[j], meanGrad[l][j], 1e-12) {
-							t.Errorf("%s[%d]: batch gradient %v, mean of the sequences' own %v", l, j, g[j], meanGrad[l][j])
-							break
-						}
+						meanGrad[l][j] += g[j] / float64(len(all))
 					}
 				}
-			})
+			}
+			for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+				t.Run(fmt.Sprintf("%s/%v/%v", name, mode, dir), func(t *testing.T) {
+					b, err := dataset.MakeBatch(src, all, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(-2.5))
+					if err != nil {
+						t.Fatal(err)
+					}
+					pred := predict(b)
+					final := fmt.Sprintf("%s1/t%d/masked/hidden", name, b.T-1)
+					acts, err := net.Activations(b, final)
+					if err != nil {
+						t.Fatal(err)
+					}
+					hs := acts[final].Data().([]float64)
+					for i := range all {
+						if len(pred[i]) != len(alone[i]) {
+							t.Fatalf("sequence %d: %d outputs in the batch, %d alone", i, len(pred[i]), len(alone[i]))
+						}
+						for s := range alone[i] {
+							for j := range alone[i][s] {
+								if !closeTo(pred[i][s][j], alone[i][s][j], 1e-12) {
+									t.Fatalf("sequence %d output %d: %v in the batch, %v alone", i, s, pred[i][s], alone[i][s])
+								}
+							}
+						}
+						for j := range finals[i] {
+							if !closeTo(hs[i*h+j], finals[i][j], 1e-12) {
+								t.Fatalf("sequence %d: final state %v in the batch, %v alone", i, hs[i*h:i*h+h], finals[i])
+							}
+						}
+					}
+					var r recorder
+					if _, err := net.TrainStep(b, &r); err != nil {
+						t.Fatal(err)
+					}
+					for l, g := range r.grads {
+						for j := range g {
+							if !closeTo(g[j], meanGrad[l][j], 1e-12) {
+								t.Fatalf("%s[%d]: batch gradient %v, mean of the sequences' own %v", l, j, g[j], meanGrad[l][j])
+							}
+						}
+					}
+				})
+			}
 		}
 	}
 }
