@@ -44,8 +44,8 @@ var layerInfo = map[layerKind]struct {
 	lstmLayer:               {"lstm", "LSTM", []string{optMode, optGate, optState, optInit}},
 	gruLayer:                {"gru", "GRU", []string{optMode, optGate, optState, optInit, optReset}},
 	bilstmLayer:             {"bilstm", "BiLSTM", []string{optMode, optGate, optState, optInit, optMerge}},
-	recurrentLayer:          {"rnn", "Recurrent", []string{optMode}},
-	bidirectionalLayer:      {"birnn", "Bidirectional", []string{optMode, optMerge}},
+	recurrentLayer:          {"rnn", "Recurrent", []string{optMode, optCellType}},
+	bidirectionalLayer:      {"birnn", "Bidirectional", []string{optMode, optMerge, optCellType}},
 	dropoutLayer:            {"dropout", "Dropout", nil},
 	imageSequenceInputLayer: {"sequenceinput", "Image Sequence Input", []string{optNorm}},
 	foldingLayer:            {"fold", "Sequence Folding", nil},
@@ -65,15 +65,16 @@ func (k layerKind) recurrent() bool { return k >= lstmLayer && k <= bidirectiona
 func (k layerKind) bidirectional() bool { return k == bilstmLayer || k == bidirectionalLayer }
 
 const (
-	optMode    = "output mode"
-	optGate    = "gate activation"
-	optState   = "state activation"
-	optInit    = "initializer"
-	optReset   = "reset gate mode"
-	optMerge   = "merge mode"
-	optPadding = "padding"
-	optNorm    = "normalization"
-	optStride  = "stride"
+	optMode     = "output mode"
+	optGate     = "gate activation"
+	optState    = "state activation"
+	optInit     = "initializer"
+	optReset    = "reset gate mode"
+	optMerge    = "merge mode"
+	optPadding  = "padding"
+	optNorm     = "normalization"
+	optCellType = "cell type"
+	optStride   = "stride"
 )
 
 // Layer is one entry of a layer array, declared as in MATLAB:
@@ -104,10 +105,16 @@ type CellFactory func(g *gorgonia.ExprGraph, p *nodes.Params, name string, input
 type LayerOption func(*layerConfig)
 
 type layerConfig struct {
-	name        string
-	mode        rnn.OutputMode
-	merge       rnn.MergeMode
-	cell        []rnn.Option
+	name  string
+	mode  rnn.OutputMode
+	merge rnn.MergeMode
+	cell  []rnn.Option
+	// The values behind the cell options, kept so that a checkpoint can
+	// declare the layer again; initializers are not kept (a checkpoint
+	// holds the trained values).
+	gate, state nodes.Activation
+	reset       rnn.ResetGateMode
+	cellType    string
 	samePadding bool
 	norm        dataset.Normalization
 	pad, stride [2]int
@@ -131,18 +138,28 @@ func WithOutputMode(m rnn.OutputMode) LayerOption {
 // WithGateActivation sets the GateActivationFunction of an LSTM, GRU or
 // BiLSTM layer (sigmoid by default).
 func WithGateActivation(a nodes.Activation) LayerOption {
-	return cellOption(optGate, rnn.WithGateActivation(a))
+	set := cellOption(optGate, rnn.WithGateActivation(a))
+	return func(c *layerConfig) { set(c); c.gate = a }
 }
 
 // WithStateActivation sets the StateActivationFunction of an LSTM, GRU or
 // BiLSTM layer (tanh by default).
 func WithStateActivation(a nodes.Activation) LayerOption {
-	return cellOption(optState, rnn.WithStateActivation(a))
+	set := cellOption(optState, rnn.WithStateActivation(a))
+	return func(c *layerConfig) { set(c); c.state = a }
 }
 
 // WithResetGateMode sets a GRU layer's ResetGateMode.
 func WithResetGateMode(m rnn.ResetGateMode) LayerOption {
-	return cellOption(optReset, rnn.WithResetGateMode(m))
+	set := cellOption(optReset, rnn.WithResetGateMode(m))
+	return func(c *layerConfig) { set(c); c.reset = m }
+}
+
+// WithCellType names the cell of a Recurrent or Bidirectional layer ("mgu"),
+// so that a saved network can be loaded again: Load finds the cell's factory
+// by this name among those it is given.
+func WithCellType(name string) LayerOption {
+	return func(c *layerConfig) { c.cellType = name; c.set = append(c.set, optCellType) }
 }
 
 // WithInputWeightsInitializer sets how an LSTM, GRU or BiLSTM layer's input
@@ -325,6 +342,12 @@ type layer struct {
 	cell        []rnn.Option
 	newCell     CellFactory
 	norm        dataset.Normalization // of the input layer
+	// decl is the declaration the layer was resolved from, and gate,
+	// state, reset and cellType the option values, for checkpoints.
+	decl        Layer
+	gate, state nodes.Activation
+	reset       rnn.ResetGateMode
+	cellType    string
 }
 
 func (l layer) String() string {
@@ -362,7 +385,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			return nil, errors.Errorf("graph: layer %d is not a layer (use the constructors of package graph)", i+1)
 		}
 		count[l.kind]++
-		cfg := layerConfig{name: fmt.Sprintf("%s%d", info.prefix, count[l.kind])}
+		cfg := layerConfig{name: fmt.Sprintf("%s%d", info.prefix, count[l.kind]), gate: nodes.Sigmoid, state: nodes.Tanh}
 		for _, o := range l.opts {
 			if o == nil {
 				return nil, errors.Errorf("graph: layer %d (%s): nil option", i+1, info.title)
@@ -378,7 +401,8 @@ func resolve(ls []Layer) ([]layer, error) {
 			return nil, errors.Errorf("graph: layer %d: name %q is empty, has a slash or is already used by layer %d", i+1, cfg.name, j)
 		}
 		names[cfg.name] = i + 1
-		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, merge: cfg.merge, cell: cfg.cell, newCell: l.newCell, norm: cfg.norm}
+		cur := layer{kind: l.kind, name: cfg.name, p: l.p, mode: cfg.mode, merge: cfg.merge, cell: cfg.cell, newCell: l.newCell, norm: cfg.norm,
+			decl: l, gate: cfg.gate, state: cfg.state, reset: cfg.reset, cellType: cfg.cellType}
 		if i > 0 {
 			cur.in, cur.seqIn = out[i-1].out, out[i-1].seqOut
 		}

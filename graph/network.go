@@ -20,10 +20,11 @@ import (
 //
 // A Network is not safe for concurrent use.
 type Network struct {
-	layers []layer
-	params *nodes.Params
-	dtype  tensor.Dtype
-	seed   uint64
+	layers     []layer
+	params     *nodes.Params
+	classNames []string
+	dtype      tensor.Dtype
+	seed       uint64
 
 	cacheSize int
 	programs  map[programKey]*list.Element
@@ -49,9 +50,10 @@ type Network struct {
 type Option func(*netConfig)
 
 type netConfig struct {
-	dtype     tensor.Dtype
-	seed      uint64
-	cacheSize int
+	dtype      tensor.Dtype
+	seed       uint64
+	cacheSize  int
+	classNames []string
 }
 
 // WithDtype sets the element type of the learnables and of every
@@ -68,6 +70,13 @@ func WithSeed(seed uint64) Option { return func(c *netConfig) { c.seed = seed } 
 // network keeps; the least recently used goes first (32 by default).
 func WithCacheSize(n int) Option { return func(c *netConfig) { c.cacheSize = n } }
 
+// WithClassNames names the classes of a classifier, in the order of its
+// outputs (class k is names[k]); Classify returns these names, and a
+// checkpoint keeps them. By default classes are called "0", "1", ...
+func WithClassNames(names []string) Option {
+	return func(c *netConfig) { c.classNames = append([]string(nil), names...) }
+}
+
 // NewNetwork validates the layer array, creates and initializes its
 // learnables and returns the network.
 func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
@@ -82,12 +91,29 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	last := ls[len(ls)-1]
+	if cfg.classNames != nil {
+		if last.kind != classificationLayer || len(cfg.classNames) != last.out {
+			return nil, errors.Errorf("graph: %d class names for a network with %d outputs (names are for classifiers, one per class)", len(cfg.classNames), last.out)
+		}
+		seen := map[string]bool{}
+		for _, name := range cfg.classNames {
+			if seen[name] {
+				return nil, errors.Errorf("graph: class name %q appears twice", name)
+			}
+			seen[name] = true
+		}
+	} else if last.kind == classificationLayer {
+		for k := 0; k < last.out; k++ {
+			cfg.classNames = append(cfg.classNames, fmt.Sprint(k))
+		}
+	}
 	p, err := nodes.NewParams(cfg.dtype, cfg.seed)
 	if err != nil {
 		return nil, errors.Wrap(err, "graph")
 	}
 	n := &Network{
-		layers: ls, params: p, dtype: cfg.dtype, seed: cfg.seed, cacheSize: cfg.cacheSize,
+		layers: ls, params: p, dtype: cfg.dtype, seed: cfg.seed, cacheSize: cfg.cacheSize, classNames: cfg.classNames,
 		programs: make(map[programKey]*list.Element), lru: list.New(),
 		batchNorm: make(map[string]*nodes.BatchNormState),
 	}
@@ -117,6 +143,10 @@ func (n *Network) InputSize() int { return n.layers[0].out }
 
 // OutputSize returns the number of classes or responses.
 func (n *Network) OutputSize() int { return n.layers[len(n.layers)-1].out }
+
+// ClassNames returns the names of a classifier's classes, in the order of
+// its outputs; nil for a regression network.
+func (n *Network) ClassNames() []string { return append([]string(nil), n.classNames...) }
 
 // PerStep reports whether the network outputs one value per timestep
 // (sequence-to-sequence), rather than one per sequence.
