@@ -44,6 +44,8 @@ type Network struct {
 	// The state carried across the chunks of split batches, one for each
 	// use, so that predicting between two training chunks breaks nothing.
 	train, predict, observe carry
+	// stateful is the state PredictAndUpdateState keeps between calls.
+	stateful carry
 }
 
 // Option configures a Network.

@@ -22,41 +22,48 @@ import (
 // A padded batch is run with its mask, so that padding changes nothing. On
 // error no learnable has changed.
 func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, error) {
+	loss, _, err := n.trainStep(b, solver)
+	return loss, err
+}
+
+// trainStep is TrainStep that also returns the program it ran, whose
+// output values are those of the batch.
+func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, *program, error) {
 	if solver == nil {
-		return 0, errors.New("graph: train step: nil solver")
+		return 0, nil, errors.New("graph: train step: nil solver")
 	}
 	if err := n.checkBatch(b, true); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	b, err := n.normalized(b)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	carried, err := n.train.start(b)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	p.feed(b, carried, true)
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		p.zeroGrads()
-		return 0, errors.Wrapf(err, "graph: train step on the %v", p.key)
+		return 0, nil, errors.Wrapf(err, "graph: train step on the %v", p.key)
 	}
 	loss := scalar(p.lossVal)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		p.zeroGrads()
-		return loss, errors.Errorf("graph: train step: the loss is %v: training diverged (lower the learning rate or clip the gradients)", loss)
+		return loss, nil, errors.Errorf("graph: train step: the loss is %v: training diverged (lower the learning rate or clip the gradients)", loss)
 	}
 	if err := solver.Step(p.valueGrads); err != nil {
 		p.zeroGrads()
-		return loss, errors.Wrap(err, "graph: train step: solver")
+		return loss, nil, errors.Wrap(err, "graph: train step: solver")
 	}
 	n.train.finish(b, p)
-	return loss, nil
+	return loss, p, nil
 }
 
 // carry is the recurrent state that flows from one chunk of a split batch
@@ -99,7 +106,7 @@ func (n *Network) PredictBatch(b *dataset.Batch) ([][]float64, error) {
 	if n.PerStep() {
 		return nil, errors.New("graph: the network outputs one value per timestep: use PredictStepsBatch")
 	}
-	p, err := n.runInference(b)
+	p, err := n.runInference(b, &n.predict)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +120,7 @@ func (n *Network) PredictStepsBatch(b *dataset.Batch) ([][][]float64, error) {
 	if !n.PerStep() {
 		return nil, errors.New("graph: the network outputs one value per sequence: use PredictBatch")
 	}
-	p, err := n.runInference(b)
+	p, err := n.runInference(b, &n.predict)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +135,9 @@ func (n *Network) PredictStepsBatch(b *dataset.Batch) ([][][]float64, error) {
 	return out, nil
 }
 
-// runInference runs the inference graph for b, carrying state across the
-// chunks of a split batch.
-func (n *Network) runInference(b *dataset.Batch) (*program, error) {
+// runInference runs the inference graph for b, carrying state in c across
+// the chunks of a split batch.
+func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
 	if err := n.checkBatch(b, false); err != nil {
 		return nil, err
 	}
@@ -142,7 +149,7 @@ func (n *Network) runInference(b *dataset.Batch) (*program, error) {
 	if err != nil {
 		return nil, err
 	}
-	carried, err := n.predict.start(b)
+	carried, err := c.start(b)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +158,7 @@ func (n *Network) runInference(b *dataset.Batch) (*program, error) {
 	if err := p.vm.RunAll(); err != nil {
 		return nil, errors.Wrapf(err, "graph: predicting on the %v", p.key)
 	}
-	n.predict.finish(b, p)
+	c.finish(b, p)
 	return p, nil
 }
 

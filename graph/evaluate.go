@@ -1,0 +1,95 @@
+package graph
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+
+	"github.com/seqgraph/seqgraph/dataset"
+)
+
+// evaluate returns the loss of the network on src, computed as in training
+// (cross-entropy or half squared error, summed over real timesteps and
+// averaged over the sequences), with the accuracy in percent (classifiers)
+// or the RMSE (regression; the other is NaN), predicting in mini-batches of
+// batchSize padded as given.
+func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.PaddingDirection, pad float64) (loss, acc, rmse float64, err error) {
+	if src == nil || src.Len() == 0 {
+		return 0, 0, 0, errors.New("graph: evaluate: no observations")
+	}
+	acc, rmse = math.NaN(), math.NaN()
+	var right, count, values int
+	var se, total float64
+	idx := make([]int, 0, batchSize)
+	for start := 0; start < src.Len(); start += batchSize {
+		idx = idx[:0]
+		for i := start; i < start+batchSize && i < src.Len(); i++ {
+			idx = append(idx, i)
+		}
+		b, err := dataset.MakeBatch(src, idx, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(pad))
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if err := n.checkBatch(b, true); err != nil {
+			return 0, 0, 0, err
+		}
+		// score adds one output row against its target.
+		score := func(row []float64, label int, want []float64) {
+			if n.IsClassifier() {
+				total -= math.Log(row[label])
+				if argmax(row) == label {
+					right++
+				}
+				count++
+				return
+			}
+			for r, y := range row {
+				d := y - want[r]
+				total += d * d / 2
+				se += d * d
+				values++
+			}
+		}
+		k := n.OutputSize()
+		if n.PerStep() {
+			out, err := n.PredictStepsBatch(b)
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			for s, steps := range out {
+				i := 0
+				for t := 0; t < b.T; t++ {
+					at := s*b.T + t
+					if b.Mask[at] == 0 {
+						continue
+					}
+					if n.IsClassifier() {
+						score(steps[i], b.StepLabels[at], nil)
+					} else {
+						score(steps[i], 0, b.StepResponses[at*k:(at+1)*k])
+					}
+					i++
+				}
+			}
+			continue
+		}
+		out, err := n.PredictBatch(b)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		for s, row := range out {
+			if n.IsClassifier() {
+				score(row, b.Labels[s], nil)
+			} else {
+				score(row, 0, b.Responses[s*k:(s+1)*k])
+			}
+		}
+	}
+	loss = total / float64(src.Len())
+	if n.IsClassifier() {
+		acc = 100 * float64(right) / float64(count)
+	} else {
+		rmse = math.Sqrt(se / float64(values))
+	}
+	return loss, acc, rmse, nil
+}

@@ -1,0 +1,131 @@
+package graph
+
+import (
+	"github.com/pkg/errors"
+
+	"github.com/seqgraph/seqgraph/dataset"
+)
+
+// PredictAndUpdateState runs the network on a mini-batch starting from the
+// recurrent state that the previous call ended in, and keeps the state it
+// ends in: feeding a long series in pieces, or one timestep at a time,
+// gives what feeding it whole gives (MATLAB's predictAndUpdateState). The
+// first call, and the first after ResetState, starts from zeros.
+//
+// It returns each sequence's outputs: one per real timestep for a
+// sequence-to-sequence network, one (after the sequence's last real step)
+// otherwise. The state is per sequence of the batch, so every call must
+// bring the same number of sequences, in the same order; padding is
+// allowed and exact.
+func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error) {
+	for _, l := range n.layers {
+		if l.kind.bidirectional() {
+			return nil, errors.Errorf("graph: layer %q is bidirectional: it needs each sequence whole, so the network cannot keep state between calls", l.name)
+		}
+	}
+	if b == nil {
+		return nil, errors.New("graph: nil batch")
+	}
+	if n.stateful.values != nil && b.B != n.stateful.batch {
+		return nil, errors.Errorf("graph: the network's state is for batches of %d sequences, this batch has %d: call ResetState first", n.stateful.batch, b.B)
+	}
+	// Each call continues the last: the batch is run as a chunk after the
+	// previous one (from zeros at first), whatever its own chunk fields say.
+	// As in a chunk, a sequence may have no real step in this call: its
+	// state is held.
+	cont := *b
+	cont.Chunk, cont.Chunks, cont.Ends = 1, 2, nil
+	n.stateful.next, n.stateful.batch = 1, b.B
+	p, err := n.runInference(&cont, &n.stateful)
+	if err != nil {
+		return nil, err
+	}
+	n.stateful = carry{batch: b.B, values: p.finalStates()}
+	out := make([][][]float64, b.B)
+	for t, v := range p.outVals {
+		for s, r := range rows(v) {
+			if !n.PerStep() || b.Mask[s*b.T+t] != 0 {
+				out[s] = append(out[s], r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ClassifyAndUpdateState is PredictAndUpdateState for classifiers: it
+// returns the class name of each output.
+func (n *Network) ClassifyAndUpdateState(b *dataset.Batch) ([][]string, error) {
+	if !n.IsClassifier() {
+		return nil, errors.New("graph: ClassifyAndUpdateState needs a classifier; use PredictAndUpdateState")
+	}
+	out, err := n.PredictAndUpdateState(b)
+	if err != nil {
+		return nil, err
+	}
+	labels := make([][]string, len(out))
+	for s, steps := range out {
+		for _, row := range steps {
+			labels[s] = append(labels[s], n.classNames[argmax(row)])
+		}
+	}
+	return labels, nil
+}
+
+// ResetState forgets the state that PredictAndUpdateState keeps.
+func (n *Network) ResetState() { n.stateful = carry{} }
+
+// Forecast predicts a sequence-to-sequence regression network's next steps
+// in closed loop, as MATLAB's forecasting examples do: it first runs b with
+// PredictAndUpdateState, then feeds each sequence's last prediction back as
+// the next input, steps times. The network's outputs must be its inputs
+// (as many responses as features). It returns each sequence's steps
+// predictions, and leaves the state after them.
+func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
+	if !n.PerStep() || n.IsClassifier() || n.OutputSize() != n.InputSize() {
+		return nil, errors.Errorf("graph: forecast needs a sequence-to-sequence regression network whose %d outputs are its %d inputs", n.OutputSize(), n.InputSize())
+	}
+	if steps < 1 {
+		return nil, errors.Errorf("graph: forecast of %d steps", steps)
+	}
+	out, err := n.PredictAndUpdateState(b)
+	if err != nil {
+		return nil, err
+	}
+	f := n.InputSize()
+	next := &dataset.Batch{B: b.B, T: 1, F: f, X: make([]float64, b.B*f), Mask: make([]float64, b.B), Lengths: make([]int, b.B)}
+	for s := range next.Mask {
+		next.Mask[s], next.Lengths[s] = 1, 1
+		copy(next.X[s*f:], out[s][len(out[s])-1])
+	}
+	forecast := make([][][]float64, b.B)
+	for i := 0; i < steps; i++ {
+		p, err := n.PredictAndUpdateState(next)
+		if err != nil {
+			return nil, errors.Wrapf(err, "graph: forecast step %d", i+1)
+		}
+		for s := range p {
+			y := p[s][0]
+			forecast[s] = append(forecast[s], y)
+			copy(next.X[s*f:], y)
+		}
+	}
+	return forecast, nil
+}
+
+// Classify returns the class name and the class probabilities of every
+// observation of src, predicted in mini-batches of batchSize padded as
+// opts say.
+func (n *Network) Classify(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ([]string, [][]float64, error) {
+	if !n.IsClassifier() || n.PerStep() {
+		return nil, nil, errors.New("graph: Classify needs a classifier with one output per sequence")
+	}
+	scores, err := n.Predict(src, batchSize, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := make([]string, len(scores))
+	for i, s := range scores {
+		labels[i] = n.classNames[argmax(s)]
+	}
+	return labels, scores, nil
+}

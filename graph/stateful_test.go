@@ -1,0 +1,312 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/optim"
+	"github.com/seqgraph/seqgraph/rnn"
+)
+
+// piece returns timesteps [from, to) of every sequence of a padded batch as
+// a batch of its own.
+func piece(b *dataset.Batch, from, to int) *dataset.Batch {
+	p := &dataset.Batch{B: b.B, T: to - from, F: b.F, Lengths: make([]int, b.B)}
+	for s := 0; s < b.B; s++ {
+		p.X = append(p.X, b.X[(s*b.T+from)*b.F:(s*b.T+to)*b.F]...)
+		p.Mask = append(p.Mask, b.Mask[s*b.T+from:s*b.T+to]...)
+		for _, m := range b.Mask[s*b.T+from : s*b.T+to] {
+			p.Lengths[s] += int(m)
+		}
+	}
+	return p
+}
+
+// TestStatefulPredictionEqualsWhole: feeding series in pieces, or one
+// timestep at a time, with PredictAndUpdateState gives what feeding them
+// whole gives, to 1e-12 in float64.
+func TestStatefulPredictionEqualsWhole(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	src, err := dataset.NewUnlabeled(randomSequences(t, rng, 3, 2, 9, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, layers := range map[string][]Layer{
+		"steps": {SequenceInput(2), LSTM(4), GRU(3), FullyConnected(2), RegressionOutput()},
+		"last":  {SequenceInput(2), GRU(3), LSTM(4, WithOutputMode(rnn.Last)), FullyConnected(3), Softmax(), ClassificationOutput()},
+	} {
+		for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+			t.Run(name+"/"+dir.String(), func(t *testing.T) {
+				net, err := NewNetwork(layers, WithDtype(tensor.Float64))
+				if err != nil {
+					t.Fatal(err)
+				}
+				whole, _ := dataset.MakeBatch(src, []int{0, 1, 2}, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(0.6))
+				want, err := net.PredictAndUpdateState(whole)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, cuts := range [][]int{{0, 4, 5, whole.T}, stepCuts(whole.T)} {
+					net.ResetState()
+					got := make([][][]float64, whole.B)
+					for i := 1; i < len(cuts); i++ {
+						out, err := net.PredictAndUpdateState(piece(whole, cuts[i-1], cuts[i]))
+						if err != nil {
+							t.Fatal(err)
+						}
+						for s := range out {
+							if net.PerStep() {
+								got[s] = append(got[s], out[s]...)
+							} else if len(out[s]) > 0 {
+								got[s] = out[s] // the output after the last piece counts
+							}
+						}
+					}
+					for s := range want {
+						if len(got[s]) != len(want[s]) {
+							t.Fatalf("cuts %v: sequence %d: %d outputs in pieces, %d whole", cuts, s, len(got[s]), len(want[s]))
+						}
+						for i := range want[s] {
+							for j := range want[s][i] {
+								if !closeTo(got[s][i][j], want[s][i][j], 1e-12) {
+									t.Fatalf("cuts %v: sequence %d output %d: %v in pieces, %v whole", cuts, s, i, got[s][i], want[s][i])
+								}
+							}
+						}
+					}
+				}
+				if _, err := net.PredictAndUpdateState(piece(whole, 0, 2)); err != nil {
+					t.Fatal(err)
+				}
+				one, _ := dataset.MakeBatch(src, []int{0})
+				if _, err := net.PredictAndUpdateState(one); err == nil || !strings.Contains(err.Error(), "ResetState") {
+					t.Errorf("a batch of another size: %v", err)
+				}
+			})
+		}
+	}
+	bi, _ := NewNetwork([]Layer{SequenceInput(2), BiLSTM(2), FullyConnected(1), RegressionOutput()})
+	b, _ := dataset.MakeBatch(src, []int{0})
+	if _, err := bi.PredictAndUpdateState(b); err == nil || !strings.Contains(err.Error(), "bidirectional") {
+		t.Errorf("stateful prediction with a BiLSTM: %v", err)
+	}
+}
+
+func stepCuts(n int) []int {
+	cuts := make([]int, n+1)
+	for i := range cuts {
+		cuts[i] = i
+	}
+	return cuts
+}
+
+// TestForecastFeedsPredictionsBack: closed-loop forecasting equals feeding
+// each prediction back by hand.
+func TestForecastFeedsPredictionsBack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	src, _ := dataset.NewUnlabeled(randomSequences(t, rng, 2, 2, 5, 5))
+	net, err := NewNetwork([]Layer{SequenceInput(2), LSTM(5), FullyConnected(2), RegressionOutput()}, WithDtype(tensor.Float64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := dataset.MakeBatch(src, []int{0, 1})
+	got, err := net.Forecast(b, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.ResetState()
+	out, _ := net.PredictAndUpdateState(b)
+	for i := 0; i < 4; i++ {
+		next := &dataset.Batch{B: 2, T: 1, F: 2, Mask: []float64{1, 1}, Lengths: []int{1, 1}}
+		for s := 0; s < 2; s++ {
+			next.X = append(next.X, out[s][len(out[s])-1]...)
+		}
+		if out, err = net.PredictAndUpdateState(next); err != nil {
+			t.Fatal(err)
+		}
+		for s := 0; s < 2; s++ {
+			for j := range out[s][0] {
+				if got[s][i][j] != out[s][0][j] {
+					t.Fatalf("step %d sequence %d: forecast %v, by hand %v", i, s, got[s][i], out[s][0])
+				}
+			}
+		}
+	}
+	cls, _ := NewNetwork([]Layer{SequenceInput(2), LSTM(5), FullyConnected(2), Softmax(), ClassificationOutput()})
+	if _, err := cls.Forecast(b, 3); err == nil {
+		t.Error("forecasting with a classifier gave no error")
+	}
+}
+
+// trainingData returns a classification set whose class is whether the
+// first feature trends up, and a validation set like it.
+func trainingData(t *testing.T, n int, seed uint64) *dataset.InMemory {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	seqs := make([]dataset.Sequence, n)
+	labels := make([]int, n)
+	for i := range seqs {
+		labels[i] = i % 2
+		slope := 0.3
+		if labels[i] == 0 {
+			slope = -0.3
+		}
+		rows := make([][]float64, 4+rng.IntN(6))
+		for j := range rows {
+			rows[j] = []float64{slope*float64(j) + 0.4*rng.NormFloat64(), rng.NormFloat64()}
+		}
+		seqs[i], _ = dataset.NewSequence(rows)
+	}
+	src, err := dataset.NewClassification(seqs, labels, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func smallClassifier(t *testing.T, seed uint64) *Network {
+	net, err := NewNetwork([]Layer{SequenceInput(2), LSTM(8, WithOutputMode(rnn.Last)), FullyConnected(2), Softmax(), ClassificationOutput()},
+		WithSeed(seed), WithClassNames([]string{"down", "up"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
+func TestTrainLearnsAndRecordsHistory(t *testing.T) {
+	train, val := trainingData(t, 96, 1), trainingData(t, 40, 2)
+	var out bytes.Buffer
+	net, hist, err := Train(context.Background(), smallClassifier(t, 1), train,
+		WithSolver("adam"), WithInitialLearnRate(0.01), WithMaxEpochs(8), WithMiniBatchSize(16),
+		WithPiecewiseLearnRate(0.5, 3), WithValidationData(val), WithValidationFrequency(10),
+		WithShuffle(dataset.ShuffleEveryEpoch), WithProgressOutput(&out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(hist.Iterations); n != 8*6 {
+		t.Fatalf("%d iterations, want 8 epochs of 6", n)
+	}
+	for _, r := range hist.Iterations {
+		want := 0.01 * math.Pow(0.5, float64((r.Epoch-1)/3))
+		if math.Abs(r.LearnRate-want) > 1e-15 || math.IsNaN(r.Accuracy) || !math.IsNaN(r.RMSE) {
+			t.Fatalf("iteration %d of epoch %d: learn rate %v (want %v), accuracy %v, RMSE %v", r.Iteration, r.Epoch, r.LearnRate, want, r.Accuracy, r.RMSE)
+		}
+	}
+	if len(hist.Validations) != 5 || hist.Validations[4].Iteration != 48 { // at 10, 20, 30, 40 and the end
+		t.Errorf("validations at %v", hist.Validations)
+	}
+	if first, last := hist.Validations[0], hist.Validations[len(hist.Validations)-1]; !(last.Accuracy > 85 && last.Loss < first.Loss) {
+		t.Errorf("validation went from %+v to %+v", first, last)
+	}
+	if hist.Stop != "max epochs" || hist.BestIteration != 48 {
+		t.Errorf("stop %q at iteration %d", hist.Stop, hist.BestIteration)
+	}
+	if lines := strings.Count(out.String(), "\n"); lines != 1+8 {
+		t.Errorf("progress has %d lines, want a header and one per epoch:\n%s", lines, out.String())
+	}
+	labels, _, err := net.Classify(val, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i, l := range labels {
+		if (l == "up") == (val.Label(i) == 1) {
+			right++
+		}
+	}
+	if right < 34 {
+		t.Errorf("classified %d of 40 validation sequences right", right)
+	}
+}
+
+func TestTrainStopsEarlyWithTheBestWeights(t *testing.T) {
+	// A validation set with the opposite labels: the better the network
+	// learns, the worse the validation loss, so patience runs out.
+	train, val := trainingData(t, 64, 1), trainingData(t, 32, 2)
+	flipped := make([]int, val.Len())
+	seqs := make([]dataset.Sequence, val.Len())
+	for i := range flipped {
+		flipped[i], seqs[i] = 1-val.Label(i), val.Sequence(i)
+	}
+	bad, _ := dataset.NewClassification(seqs, flipped, 2)
+	net, hist, err := Train(context.Background(), smallClassifier(t, 3), train,
+		WithSolver("adam"), WithInitialLearnRate(0.02), WithMaxEpochs(30), WithMiniBatchSize(16),
+		WithValidationData(bad), WithValidationFrequency(2), WithValidationPatience(3), WithVerbose(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hist.Stop != "validation patience" {
+		t.Fatalf("stopped by %q after %d iterations", hist.Stop, len(hist.Iterations))
+	}
+	best := hist.Validations[0]
+	for _, v := range hist.Validations {
+		if v.Loss < best.Loss {
+			best = v
+		}
+	}
+	if hist.BestIteration != best.Iteration {
+		t.Errorf("best iteration %d, lowest validation loss at %d", hist.BestIteration, best.Iteration)
+	}
+	loss, _, _, err := net.evaluate(bad, 16, dataset.PadRight, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !closeTo(loss, best.Loss, 1e-12) {
+		t.Errorf("the returned network has validation loss %v, the best was %v", loss, best.Loss)
+	}
+}
+
+func TestTrainIsReproducibleAndCancellable(t *testing.T) {
+	data := trainingData(t, 48, 5)
+	run := func() map[string][]float64 {
+		net, _, err := Train(context.Background(), smallClassifier(t, 7), data,
+			WithSolver("rmsprop"), WithMaxEpochs(3), WithMiniBatchSize(8), WithShuffle(dataset.ShuffleEveryEpoch),
+			WithTrainSeed(9), WithGradientThreshold(optim.GlobalL2Norm, 1), WithVerbose(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := map[string][]float64{}
+		for _, name := range net.Learnables() {
+			w[name], _ = net.Learnable(name)
+		}
+		return w
+	}
+	a, b := run(), run()
+	for name := range a {
+		for i := range a[name] {
+			if math.Float64bits(a[name][i]) != math.Float64bits(b[name][i]) {
+				t.Fatalf("%s[%d]: %v and %v from one seed", name, i, a[name][i], b[name][i])
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, hist, err := Train(ctx, smallClassifier(t, 7), data, WithVerbose(false))
+	if err != context.Canceled || hist.Stop != "canceled" || len(hist.Iterations) != 0 {
+		t.Errorf("canceled training: error %v, stop %q, %d iterations", err, hist.Stop, len(hist.Iterations))
+	}
+}
+
+func TestTrainOptionsAreChecked(t *testing.T) {
+	data := trainingData(t, 8, 1)
+	for _, opts := range [][]TrainOption{
+		{WithSolver("lbfgs")},
+		{WithMaxEpochs(0)},
+		{WithMiniBatchSize(-1)},
+		{WithInitialLearnRate(math.NaN())},
+		{WithPiecewiseLearnRate(2, 1)},
+		{WithValidationPatience(0)},
+		{WithSolver("sgdm"), WithSolverOptions(optim.WithBetas(0.9, 0.99))},
+		{nil},
+	} {
+		if _, _, err := Train(context.Background(), smallClassifier(t, 1), data, append(opts, WithVerbose(false))...); err == nil {
+			t.Errorf("options %d: no error", len(opts))
+		}
+	}
+}
