@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/graph"
+	"github.com/seqgraph/seqgraph/graph/plot"
 	"github.com/seqgraph/seqgraph/optim"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -148,14 +149,12 @@ func runCosine(args []string, w io.Writer) error {
 	for i := range truth {
 		truth[i] = test.Response(i)[0]
 	}
-	plot := filepath.Join(dir, "cosine_test.png")
-	if err := writeLinePlot(plot, fmt.Sprintf("cos(x) on the test range after %d steps (RMSE %.4f)", *steps, rmse), "x", "cos(x)",
-		series{name: "truth", x: testX, y: truth},
-		series{name: "prediction", x: testX, y: pred, dashed: true},
-	); err != nil {
+	path := filepath.Join(dir, "cosine_test.png")
+	if err := plot.PredictionVsTruth(path, fmt.Sprintf("cos(x) on the test range after %d steps (RMSE %.4f)", *steps, rmse), "x", "cos(x)",
+		testX, truth, pred); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "plot of prediction against truth: %s\n", plot)
+	fmt.Fprintf(w, "plot of prediction against truth: %s\n", path)
 	fmt.Fprintf(w, "test RMSE after training: %.4f\n", rmse)
 	return nil
 }
