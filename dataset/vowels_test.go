@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-const vowelsDir = "testdata/japanese_vowels"
+const vowelsDir = "japanesevowels/data"
 
 // vowelsSizes reads the number of sequences of each speaker from the
 // size_ae.<split> file that comes with the data.
@@ -226,7 +226,7 @@ func FuzzParseJapaneseVowels(f *testing.F) {
 }
 
 func ExampleReadJapaneseVowels() {
-	train, err := ReadJapaneseVowels("testdata/japanese_vowels", "train")
+	train, err := ReadJapaneseVowels(vowelsDir, "train")
 	if err != nil {
 		log.Fatal(err)
 	}
