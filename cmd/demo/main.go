@@ -2,6 +2,7 @@
 //
 //	go run ./cmd/demo            # the cosine forecasting demo
 //	go run ./cmd/demo cosine -steps 5000 -out plots
+//	go run ./cmd/demo vowels     # MATLAB's Japanese Vowels classification
 //
 // Each demo prints its progress and writes its plots into the folder given
 // by -out (by default a new temporary folder, whose path it prints).
@@ -19,6 +20,7 @@ import (
 // demos maps each demo's name to its runner, which parses its own flags.
 var demos = map[string]func(args []string, w io.Writer) error{
 	"cosine": runCosine,
+	"vowels": runVowels,
 }
 
 const defaultDemo = "cosine"

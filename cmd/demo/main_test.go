@@ -51,3 +51,23 @@ func TestDemoArgumentErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestVowelsDemoRunsEndToEnd runs a short vowels demo: it trains, reports
+// per-speaker precision and recall and the test accuracy, and writes its
+// three plots.
+func TestVowelsDemoRunsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := run([]string{"vowels", "-epochs", "2", "-hidden", "8", "-out", dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !regexp.MustCompile(`(?m)^test accuracy: \d+\.\d+%$`).MatchString(text) || strings.Count(text, "speaker ") < 9 {
+		t.Errorf("output:\n%s", text)
+	}
+	for _, name := range []string{"vowels_training.png", "vowels_confusion.png", "vowels_activations.png"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+}
