@@ -39,6 +39,7 @@ type trainConfig struct {
 	seed                     uint64
 	checkpointDir            string
 	checkpointFrequency      int
+	resume                   *TrainingState
 	errs                     []string
 }
 
@@ -205,6 +206,21 @@ func WithCheckpoints(dir string, everyEpochs int) TrainOption {
 			c.bad("checkpoints: folder %q and frequency %d: want a folder and at least 1", dir, everyEpochs)
 		}
 		c.checkpointDir, c.checkpointFrequency = dir, everyEpochs
+	}
+}
+
+// WithResume continues a training run from a checkpoint's training state
+// (LoadFileWithState): training goes on at the epoch after st.Epoch, with the
+// iteration count and the learning rate schedule where they were, and the
+// shuffling of the epochs that remain as in the uninterrupted run. The
+// solver starts afresh, as MATLAB's does when it resumes from a checkpoint
+// network.
+func WithResume(st *TrainingState) TrainOption {
+	return func(c *trainConfig) {
+		if st == nil || st.Epoch < 1 || st.Iteration < 0 {
+			c.bad("resume: no training state, or one before the first epoch")
+		}
+		c.resume = st
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -68,8 +69,14 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 	}
 	defer t.closeProgress()
 
-	iteration := 0
-	for epoch := 1; epoch <= cfg.maxEpochs; epoch++ {
+	iteration, first := 0, 1
+	if cfg.resume != nil {
+		if cfg.resume.Epoch >= cfg.maxEpochs {
+			return nil, nil, errors.Errorf("graph: train: resuming after epoch %d of %d: nothing left to train", cfg.resume.Epoch, cfg.maxEpochs)
+		}
+		iteration, first = cfg.resume.Iteration, cfg.resume.Epoch+1
+	}
+	for epoch := first; epoch <= cfg.maxEpochs; epoch++ {
 		rate := baseRate
 		if cfg.dropFactor > 0 {
 			rate = baseRate * math.Pow(cfg.dropFactor, float64((epoch-1)/cfg.dropPeriod))
@@ -200,8 +207,8 @@ func (t *trainer) checkpoint(epoch, iteration int) error {
 	if err := os.MkdirAll(t.cfg.checkpointDir, 0o755); err != nil {
 		return errors.Wrap(err, "graph: train: checkpoint folder")
 	}
-	path := fmt.Sprintf("%s/checkpoint_epoch%03d.safetensors", strings.TrimRight(t.cfg.checkpointDir, "/"), epoch)
-	return errors.Errorf("graph: train: checkpoint %s at epoch %d, iteration %d: saving is not wired yet", path, epoch, iteration)
+	path := filepath.Join(t.cfg.checkpointDir, fmt.Sprintf("checkpoint_epoch%03d.safetensors", epoch))
+	return errors.Wrapf(t.net.SaveFile(path, WithTrainingState(epoch, iteration)), "graph: train: checkpoint at epoch %d", epoch)
 }
 
 // openProgress starts the progress report: a bar on a terminal, lines
