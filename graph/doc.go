@@ -28,5 +28,14 @@
 // them stacks them as the seeds' two-layer LSTM does. Activations returns any
 // gate of any timestep, or any layer's output, by name.
 //
+// Train runs a whole training as MATLAB's trainNetwork with trainingOptions
+// (solvers, learning rate schedules, L2 regularization, gradient clipping,
+// shuffling, sequence options, validation with early stopping, checkpoints)
+// and returns the history; a progress bar shows it on a terminal. Classify,
+// Predict, PredictAndUpdateState, ClassifyAndUpdateState and Forecast are
+// MATLAB's inference functions. Save and Load keep a network in a
+// safetensors checkpoint (docs/checkpoints.md). Packages graph/metrics and
+// graph/plot compute and draw the results.
+//
 // One seed (WithSeed, and the batcher's) gives a bit-identical training run.
 package graph
