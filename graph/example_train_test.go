@@ -113,3 +113,31 @@ func ExampleNetwork_PredictAndUpdateState() {
 	// Output:
 	// one step at a time equals the whole series: true
 }
+
+// Classify returns class names, as MATLAB's classify does, with the class
+// probabilities.
+func ExampleNetwork_Classify() {
+	net, err := graph.NewNetwork([]graph.Layer{
+		graph.SequenceInput(2),
+		graph.GRU(8, graph.WithOutputMode(rnn.Last)),
+		graph.FullyConnected(2),
+		graph.Softmax(),
+		graph.ClassificationOutput(),
+	}, graph.WithClassNames([]string{"down", "up"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, _, err := graph.Train(context.Background(), net, trendData(100, 1),
+		graph.WithSolver("adam"), graph.WithInitialLearnRate(0.02), graph.WithMaxEpochs(15),
+		graph.WithMiniBatchSize(10), graph.WithVerbose(false)); err != nil {
+		log.Fatal(err)
+	}
+	// Padded on the left, so that every sequence ends at the last step.
+	labels, _, err := net.Classify(trendData(6, 4), 3, dataset.WithPaddingDirection(dataset.PadLeft))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(labels)
+	// Output:
+	// [down up down up down up]
+}
