@@ -110,3 +110,38 @@ func BenchmarkTrainStep(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrainStepParallel times one training step of the reference
+// network on a batch of 64 sequences of 30 steps, float32, on one worker and
+// split between two.
+func BenchmarkTrainStepParallel(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			net, err := NewNetwork([]Layer{SequenceInput(12), LSTM(100, WithOutputMode(rnn.Last)), FullyConnected(9), Softmax(), ClassificationOutput()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			const f, k, batch, steps = 12, 9, 64, 30
+			rng := rand.New(rand.NewPCG(1, 1))
+			seqs := randomSequences(b, rng, batch, f, steps, steps)
+			labels := make([]int, batch)
+			idx := make([]int, batch)
+			for i := range labels {
+				labels[i], idx[i] = rng.IntN(k), i
+			}
+			src, _ := dataset.NewClassification(seqs, labels, k)
+			bt, _ := dataset.MakeBatch(src, idx)
+			solver, _ := optim.NewAdam()
+			if _, err := net.TrainStepParallel(bt, solver, workers); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := net.TrainStepParallel(bt, solver, workers); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

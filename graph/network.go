@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -46,6 +47,13 @@ type Network struct {
 	train, predict, observe carry
 	// stateful is the state PredictAndUpdateState keeps between calls.
 	stateful carry
+
+	// workers are the networks that TrainStepParallel runs shards of a
+	// batch on, besides this one. compileMu, shared with them, serializes
+	// compilation: Gorgonia's NewTapeMachine writes to the values of the
+	// input nodes, and the weight tensors are shared.
+	workers   []*Network
+	compileMu *sync.Mutex
 }
 
 // Option configures a Network.
@@ -117,7 +125,7 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	n := &Network{
 		layers: ls, params: p, dtype: cfg.dtype, seed: cfg.seed, cacheSize: cfg.cacheSize, classNames: cfg.classNames,
 		programs: make(map[programKey]*list.Element), lru: list.New(),
-		batchNorm: make(map[string]*nodes.BatchNormState),
+		batchNorm: make(map[string]*nodes.BatchNormState), compileMu: new(sync.Mutex),
 	}
 	for _, l := range ls {
 		if l.kind == batchNormLayer {
@@ -276,7 +284,10 @@ func (n *Network) program(key programKey) (*program, error) {
 		n.params.Forget(g)
 		return nil, err
 	}
-	if err := p.compile(); err != nil {
+	n.compileMu.Lock()
+	err = p.compile()
+	n.compileMu.Unlock()
+	if err != nil {
 		n.params.Forget(g)
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/mat"
@@ -18,8 +19,10 @@ import (
 // network compile one graph per batch shape while all of them train one set
 // of weights, and lets a solver keep its state per tensor.
 //
-// Params is not safe for concurrent use.
+// Building graphs from several goroutines at once is safe (Node and Forget
+// lock); changing values with Set while graphs run is not.
 type Params struct {
+	mu      sync.Mutex
 	dtype   tensor.Dtype
 	rng     *rand.Rand
 	tensors map[string]*tensor.Dense
@@ -93,6 +96,8 @@ func (p *Params) Values(name string) []float64 {
 // learnable with another shape is an error: that is how a layer built with
 // the wrong sizes is caught before it computes anything.
 func (p *Params) Node(g *gorgonia.ExprGraph, name string, shape tensor.Shape, init Initializer) (*gorgonia.Node, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if g == nil {
 		return nil, errors.Errorf("nodes: params: learnable %q: nil graph", name)
 	}
@@ -135,7 +140,11 @@ func (p *Params) Node(g *gorgonia.ExprGraph, name string, shape tensor.Shape, in
 
 // Forget drops the store's record of the nodes it made in g, so that a graph
 // that is no longer used can be collected. The tensors stay.
-func (p *Params) Forget(g *gorgonia.ExprGraph) { delete(p.nodes, g) }
+func (p *Params) Forget(g *gorgonia.ExprGraph) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.nodes, g)
+}
 
 func copyInto(t *tensor.Dense, vals []float64) {
 	switch d := t.Data().(type) {
