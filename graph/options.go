@@ -40,6 +40,7 @@ type trainConfig struct {
 	checkpointDir            string
 	checkpointFrequency      int
 	resume                   *TrainingState
+	workers                  int
 	errs                     []string
 }
 
@@ -48,7 +49,7 @@ func defaultTrainConfig() trainConfig {
 		solver: "sgdm", maxEpochs: 30, miniBatchSize: 128, dropPeriod: 10,
 		l2: 1e-4, gradThreshold: math.Inf(1), gradMethod: optim.L2Norm,
 		shuffle: dataset.ShuffleOnce, validationFrequency: 50, verbose: true,
-		out: os.Stdout, seed: 1, checkpointFrequency: 1,
+		out: os.Stdout, seed: 1, checkpointFrequency: 1, workers: 1,
 	}
 }
 
@@ -221,6 +222,20 @@ func WithResume(st *TrainingState) TrainOption {
 			c.bad("resume: no training state, or one before the first epoch")
 		}
 		c.resume = st
+	}
+}
+
+// WithWorkers splits every mini-batch between n goroutines that run their
+// shares on graphs of their own (Network.TrainStepParallel; MATLAB's
+// ExecutionEnvironment "parallel" on one machine). One worker per core is
+// the natural choice; 1, the default, trains serially. Chunks of split
+// sequences are trained serially.
+func WithWorkers(n int) TrainOption {
+	return func(c *trainConfig) {
+		if n < 1 {
+			c.bad("workers %d: want at least 1", n)
+		}
+		c.workers = n
 	}
 }
 

@@ -21,20 +21,34 @@ import (
 // Batch normalization updates running statistics during the forward pass,
 // which workers cannot share; networks with it are refused.
 func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, workers int) (float64, error) {
+	loss, _, err := n.trainStepParallel(b, solver, workers)
+	return loss, err
+}
+
+// shardRun is a shard of a batch and the program that ran it.
+type shardRun struct {
+	b *dataset.Batch
+	p *program
+}
+
+// trainStepParallel is TrainStepParallel that also returns the shards and
+// their programs, for the mini-batch metrics.
+func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, workers int) (float64, []shardRun, error) {
 	if workers < 1 {
-		return 0, errors.Errorf("graph: parallel train step: %d workers", workers)
+		return 0, nil, errors.Errorf("graph: parallel train step: %d workers", workers)
 	}
-	if workers == 1 || b == nil || b.B < 2 {
-		return n.TrainStep(b, solver)
+	if workers == 1 || b == nil || b.B < 2 || b.Chunks > 1 {
+		loss, p, err := n.trainStep(b, solver)
+		return loss, []shardRun{{b, p}}, err
 	}
 	if len(n.batchNorm) > 0 {
-		return 0, errors.New("graph: parallel train step: batch normalization keeps running statistics that workers cannot share; train with TrainStep")
+		return 0, nil, errors.New("graph: parallel train step: batch normalization keeps running statistics that workers cannot share; train with TrainStep")
 	}
 	if solver == nil {
-		return 0, errors.New("graph: parallel train step: nil solver")
+		return 0, nil, errors.New("graph: parallel train step: nil solver")
 	}
 	if err := n.checkBatch(b, true); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	workers = min(workers, b.B)
 	for len(n.workers) < workers-1 {
@@ -46,6 +60,7 @@ func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	type result struct {
 		loss float64
 		p    *program
+		b    *dataset.Batch
 		err  error
 	}
 	results := make([]result, workers)
@@ -60,7 +75,7 @@ func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 		go func(w int, net *Network, shard *dataset.Batch) {
 			defer wg.Done()
 			loss, p, err := net.forwardBackward(shard)
-			results[w] = result{loss, p, err}
+			results[w] = result{loss, p, shard, err}
 		}(w, net, shardOf(b, from, to))
 	}
 	wg.Wait()
@@ -75,7 +90,7 @@ func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	for w, r := range results {
 		if r.err != nil {
 			zeroAll()
-			return 0, errors.Wrapf(r.err, "graph: parallel train step: worker %d", w)
+			return 0, nil, errors.Wrapf(r.err, "graph: parallel train step: worker %d", w)
 		}
 		loss += r.loss * float64(r.p.key.batch) / float64(b.B)
 	}
@@ -87,14 +102,14 @@ func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 		g0, err := gradDense(l)
 		if err != nil {
 			zeroAll()
-			return 0, err
+			return 0, nil, err
 		}
 		scaleInto(g0, nil, float64(p0.key.batch)/float64(b.B))
 		for _, r := range results[1:] {
 			g, err := gradDense(r.p.learnables[i])
 			if err != nil {
 				zeroAll()
-				return 0, err
+				return 0, nil, err
 			}
 			scaleInto(g0, g, float64(r.p.key.batch)/float64(b.B))
 			g.Zero()
@@ -102,9 +117,13 @@ func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	}
 	if err := solver.Step(p0.valueGrads); err != nil {
 		zeroAll()
-		return loss, errors.Wrap(err, "graph: parallel train step: solver")
+		return loss, nil, errors.Wrap(err, "graph: parallel train step: solver")
 	}
-	return loss, nil
+	runs := make([]shardRun, len(results))
+	for i, r := range results {
+		runs[i] = shardRun{r.b, r.p}
+	}
+	return loss, runs, nil
 }
 
 // worker returns a network that shares n's layers, weights, normalization

@@ -278,6 +278,21 @@ func TestTrainIsReproducibleAndCancellable(t *testing.T) {
 		return w
 	}
 	a, b := run(), run()
+	// Two workers give the serial result up to rounding.
+	net, _, err := Train(context.Background(), smallClassifier(t, 7), data,
+		WithSolver("rmsprop"), WithMaxEpochs(3), WithMiniBatchSize(8), WithShuffle(dataset.ShuffleEveryEpoch),
+		WithTrainSeed(9), WithGradientThreshold(optim.GlobalL2Norm, 1), WithVerbose(false), WithWorkers(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range a {
+		p, _ := net.Learnable(name)
+		for i := range p {
+			if math.Abs(p[i]-a[name][i]) > 1e-4 {
+				t.Fatalf("%s[%d]: %v with two workers, %v serially", name, i, p[i], a[name][i])
+			}
+		}
+	}
 	for name := range a {
 		for i := range a[name] {
 			if math.Float64bits(a[name][i]) != math.Float64bits(b[name][i]) {

@@ -91,12 +91,12 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 				t.restoreBest()
 				return net, t.hist, ctx.Err()
 			}
-			loss, p, err := net.trainStep(b, solver)
+			loss, runs, err := net.trainStepParallel(b, solver, cfg.workers)
 			if err != nil {
 				return net, t.hist, errors.Wrapf(err, "graph: train: epoch %d, iteration %d", epoch, iteration+1)
 			}
 			iteration++
-			acc, rmse := batchMetrics(net, p, b)
+			acc, rmse := batchMetrics(net, runs)
 			t.hist.Iterations = append(t.hist.Iterations, IterationRecord{
 				Epoch: epoch, Iteration: iteration, Loss: loss, Accuracy: acc, RMSE: rmse, LearnRate: rate, Elapsed: time.Since(t.start),
 			})
@@ -284,45 +284,47 @@ func (t *trainer) closeProgress() {
 }
 
 // batchMetrics returns the mini-batch accuracy in percent (classifiers) and
-// RMSE (regression) of the outputs of the last run of p on b; the other is
-// NaN. Per-sequence targets count where each sequence ends.
-func batchMetrics(n *Network, p *program, b *dataset.Batch) (acc, rmse float64) {
+// RMSE (regression) of the outputs of the last runs of the shards of a
+// batch; the other is NaN. Per-sequence targets count where each sequence
+// ends.
+func batchMetrics(n *Network, runs []shardRun) (acc, rmse float64) {
 	acc, rmse = math.NaN(), math.NaN()
-	var right, count int
+	var right, count, values int
 	var se float64
-	var values int
-	for t, v := range p.outVals {
-		out := rows(v)
-		for s, row := range out {
-			if n.PerStep() {
-				if b.Mask[s*b.T+t] == 0 {
+	for _, run := range runs {
+		b := run.b
+		for t, v := range run.p.outVals {
+			for s, row := range rows(v) {
+				if n.PerStep() {
+					if b.Mask[s*b.T+t] == 0 {
+						continue
+					}
+				} else if b.Ends != nil && !b.Ends[s] {
 					continue
 				}
-			} else if b.Ends != nil && !b.Ends[s] {
-				continue
-			}
-			if n.IsClassifier() {
-				label := -1
-				if n.PerStep() {
-					label = b.StepLabels[s*b.T+t]
-				} else {
-					label = b.Labels[s]
+				if n.IsClassifier() {
+					label := -1
+					if n.PerStep() {
+						label = b.StepLabels[s*b.T+t]
+					} else {
+						label = b.Labels[s]
+					}
+					if argmax(row) == label {
+						right++
+					}
+					count++
+					continue
 				}
-				if argmax(row) == label {
-					right++
+				for r, y := range row {
+					var want float64
+					if n.PerStep() {
+						want = b.StepResponses[(s*b.T+t)*len(row)+r]
+					} else {
+						want = b.Responses[s*len(row)+r]
+					}
+					se += (y - want) * (y - want)
+					values++
 				}
-				count++
-				continue
-			}
-			for r, y := range row {
-				var want float64
-				if n.PerStep() {
-					want = b.StepResponses[(s*b.T+t)*len(row)+r]
-				} else {
-					want = b.Responses[s*len(row)+r]
-				}
-				se += (y - want) * (y - want)
-				values++
 			}
 		}
 	}
