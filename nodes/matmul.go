@@ -16,8 +16,9 @@ import (
 //
 // Gorgonia's own Mul treats a 1×n matrix as a vector and then returns a
 // vector, so a batch of one sequence, or a layer with one output, would
-// change shape; MatMul never does. Transposition is a BLAS flag, not a copy,
-// and the product runs on the BLAS that gorgonia.Use installed.
+// change shape; MatMul never does. Transposition is a BLAS flag, not a copy.
+// The product runs on the BLAS that gorgonia.Use installed, or on
+// seqgraph's faster gemm while Gorgonia has its default.
 func MatMul(a, b *gorgonia.Node, transA, transB bool) (*gorgonia.Node, error) {
 	if a == nil || b == nil {
 		return nil, errors.New("nodes: matmul: nil operand")
@@ -105,7 +106,7 @@ func (op matMulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		tB = blas.Trans
 	}
 	lda, ldb := a.Shape()[1], b.Shape()[1]
-	impl := gorgonia.WhichBLAS()
+	impl := matmulBLAS()
 	switch a.Dtype() {
 	case tensor.Float64:
 		impl.Dgemm(tA, tB, m, n, k, 1, data[float64](a), lda, data[float64](b), ldb, 0, data[float64](c), n)
