@@ -371,6 +371,9 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 		opts = append(opts, rnn.WithMask(masks))
 	}
 	var outputs []*gorgonia.Node
+	// LSTM layers run on the fused path (one op per layer, hand-written
+	// backward pass), except in graphs that read gates by name.
+	fused := !p.key.observed
 	if l.kind.bidirectional() {
 		fwd, err := n.newCell(g, l, l.name+"/forward")
 		if err != nil {
@@ -380,7 +383,14 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 		if err != nil {
 			return err
 		}
-		u, err := rnn.UnrollBidirectional(fwd, bwd, *seq, l.merge, opts...)
+		var u *rnn.BiUnrolled
+		fl, fok := fwd.(*rnn.LSTM)
+		bl, bok := bwd.(*rnn.LSTM)
+		if fused && fok && bok {
+			u, err = rnn.UnrollBidirectionalLSTM(fl, bl, *seq, l.merge, opts...)
+		} else {
+			u, err = rnn.UnrollBidirectional(fwd, bwd, *seq, l.merge, opts...)
+		}
 		if err != nil {
 			return err
 		}
@@ -392,7 +402,12 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 		if err != nil {
 			return err
 		}
-		u, err := rnn.Unroll(cell, *seq, opts...)
+		var u *rnn.Unrolled
+		if lstm, ok := cell.(*rnn.LSTM); ok && fused {
+			u, err = rnn.UnrollLSTM(lstm, *seq, opts...)
+		} else {
+			u, err = rnn.Unroll(cell, *seq, opts...)
+		}
 		if err != nil {
 			return err
 		}
