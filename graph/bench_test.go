@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -11,6 +13,7 @@ import (
 	"github.com/seqgraph/seqgraph/nodes"
 
 	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/dataset/japanesevowels"
 	"github.com/seqgraph/seqgraph/optim"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -144,4 +147,30 @@ func BenchmarkTrainStepParallel(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkVowelsEpoch trains MATLAB's Japanese Vowels network (BiLSTM of
+// 100 units, mini-batches of 27, sorted by length) for one epoch from a new
+// network, so that every batch shape compiles, and reports the share of the
+// epoch spent compiling graphs.
+func BenchmarkVowelsEpoch(b *testing.B) {
+	train, err := japanesevowels.Train()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var compiling, total time.Duration
+	for i := 0; i < b.N; i++ {
+		net, err := NewNetwork([]Layer{SequenceInput(12), BiLSTM(100, WithOutputMode(rnn.Last)), FullyConnected(9), Softmax(), ClassificationOutput()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if _, _, err := Train(context.Background(), net, train, WithSolver("adam"), WithMaxEpochs(1), WithMiniBatchSize(27),
+			WithShuffle(dataset.ShuffleNever), WithVerbose(false)); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		compiling += net.CompileTime()
+	}
+	b.ReportMetric(100*compiling.Seconds()/total.Seconds(), "%compiling")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -31,6 +32,7 @@ type Network struct {
 	programs  map[programKey]*list.Element
 	lru       *list.List // of *program, most recently used first
 	compiled  int
+	compiling time.Duration // spent building and compiling graphs
 
 	// batchNorm holds the running statistics of each batch normalization
 	// layer, shared by all its graphs.
@@ -266,6 +268,9 @@ func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
 	return &nb, nil
 }
 
+// CompileTime returns the time spent building and compiling graphs so far.
+func (n *Network) CompileTime() time.Duration { return n.compiling }
+
 // Compilations returns how many graphs the network has compiled so far: one
 // per batch shape (and per training or inference use) unless the cache had
 // to evict.
@@ -278,6 +283,8 @@ func (n *Network) program(key programKey) (*program, error) {
 		n.lru.MoveToFront(e)
 		return e.Value.(*program), nil
 	}
+	start := time.Now()
+	defer func() { n.compiling += time.Since(start) }()
 	g := gorgonia.NewGraph()
 	p, err := n.build(g, key)
 	if err != nil {
