@@ -768,15 +768,13 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 }
 
 // lstmActivate applies a to every element of v in place. It computes exactly
-// what Activation.f does (Activation.f32 for tanh and sigmoid in float32,
-// as ActivateBlock does), with one switch per slice rather than one call
+// what Activation.f does (activate32 for tanh and sigmoid in float32, as
+// ActivateBlock does), with one switch per slice rather than one call
 // and switch per element: the activations are the larger part of a
 // step's time once the products run on a fast BLAS.
 func lstmActivate[T float](a Activation, v []T) {
 	if v32, ok := any(v).([]float32); ok && (a == Tanh || a == Sigmoid) {
-		for j, x := range v32 {
-			v32[j] = a.f32(x)
-		}
+		activate32(a, v32, v32)
 		return
 	}
 	switch a {

@@ -1,0 +1,83 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package vecmath
+
+import "golang.org/x/sys/cpu"
+
+// The assembly kernels (vecmath_amd64.s) process the first n elements of
+// src into dst, n being a multiple of 8 (AVX2) or 16 (AVX-512) and > 0.
+
+//go:noescape
+func tanhAVX2(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidAVX2(dst, src *float32, n int)
+
+//go:noescape
+func tanhAVX512(dst, src *float32, n int)
+
+//go:noescape
+func sigmoidAVX512(dst, src *float32, n int)
+
+var (
+	hasAVX2FMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512  = hasAVX2FMA && cpu.X86.HasAVX512F
+)
+
+// best is the path Tanh32 and Sigmoid32 use, chosen once for the CPU.
+var best = func() path {
+	switch {
+	case hasAVX512:
+		return pathAVX512
+	case hasAVX2FMA:
+		return pathAVX2
+	}
+	return pathGo
+}()
+
+// paths lists the paths usable on this CPU, for the tests.
+var paths = func() []path {
+	ps := []path{pathGo}
+	if hasAVX2FMA {
+		ps = append(ps, pathAVX2)
+	}
+	if hasAVX512 {
+		ps = append(ps, pathAVX512)
+	}
+	return ps
+}()
+
+// tanhAsm runs p's kernel on the longest prefix of whole vectors and
+// returns its length.
+func tanhAsm(p path, dst, src []float32) int {
+	switch p {
+	case pathAVX512:
+		if n := len(src) &^ 15; n > 0 {
+			tanhAVX512(&dst[0], &src[0], n)
+			return n
+		}
+	case pathAVX2:
+		if n := len(src) &^ 7; n > 0 {
+			tanhAVX2(&dst[0], &src[0], n)
+			return n
+		}
+	}
+	return 0
+}
+
+// sigmoidAsm is tanhAsm for the sigmoid kernels.
+func sigmoidAsm(p path, dst, src []float32) int {
+	switch p {
+	case pathAVX512:
+		if n := len(src) &^ 15; n > 0 {
+			sigmoidAVX512(&dst[0], &src[0], n)
+			return n
+		}
+	case pathAVX2:
+		if n := len(src) &^ 7; n > 0 {
+			sigmoidAVX2(&dst[0], &src[0], n)
+			return n
+		}
+	}
+	return 0
+}

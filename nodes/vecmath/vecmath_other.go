@@ -1,0 +1,12 @@
+//go:build !amd64 || !gc || noasm || purego
+
+package vecmath
+
+// Without assembly kernels the Go loop serves.
+var (
+	best  = pathGo
+	paths = []path{pathGo}
+)
+
+func tanhAsm(path, []float32, []float32) int    { return 0 }
+func sigmoidAsm(path, []float32, []float32) int { return 0 }
