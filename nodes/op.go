@@ -9,19 +9,18 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/seqgraph/seqgraph/nodes/gemm"
 )
 
 // matmulBLAS returns the BLAS that matrix products run on: the one a
 // program installed with gorgonia.Use, or, while Gorgonia still has its
-// default (gonum's pure Go, ~7 GFLOP/s here), seqgraph's own gemm, about
-// eight times faster on the shapes of recurrent layers. Gorgonia's default
-// is left as it is: changing process-wide state is the program's choice.
+// default (gonum's pure Go, ~7 GFLOP/s here), defaultBLAS: seqgraph's own
+// gemm, about eight times faster on the shapes of recurrent layers, or the
+// system's OpenBLAS in builds with -tags openblas. Gorgonia's default is
+// left as it is: changing process-wide state is the program's choice.
 func matmulBLAS() gorgonia.BLAS {
 	b := gorgonia.WhichBLAS()
 	if _, ok := b.(gonum.Implementation); ok {
-		return gemm.Implementation{}
+		return defaultBLAS()
 	}
 	return b
 }

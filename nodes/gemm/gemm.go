@@ -99,6 +99,13 @@ func (impl Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 // that a call with several bad arguments panics with the same message, and
 // returns whether A and B are transposed. The slice lengths are only checked
 // when C is not empty, as gonum does.
+// CheckGemm panics with gonum's messages when the arguments of a Gemm call
+// are invalid, and reports whether A and B are transposed: the checks every
+// Gemm backend (package openblas too) makes before it computes.
+func CheckGemm(tA, tB blas.Transpose, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) (aTrans, bTrans bool) {
+	return checkGemm(tA, tB, m, n, k, lenA, lda, lenB, ldb, lenC, ldc)
+}
+
 func checkGemm(tA, tB blas.Transpose, m, n, k, lenA, lda, lenB, ldb, lenC, ldc int) (aTrans, bTrans bool) {
 	switch tA {
 	default:
