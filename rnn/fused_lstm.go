@@ -3,7 +3,6 @@ package rnn
 import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/nodes"
 )
@@ -29,46 +28,12 @@ func UnrollLSTM(cell *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolle
 		return nil, errors.New("rnn: unroll lstm: nil cell, or a cell not made by NewLSTM")
 	}
 	name := cell.Name()
-	if cfg.mode != Sequence && cfg.mode != Last {
-		return nil, errors.Errorf("rnn: unroll %q: invalid output mode %v", name, cfg.mode)
-	}
-	if len(xs) == 0 {
-		return nil, errors.Errorf("rnn: unroll %q: empty sequence (no timesteps)", name)
-	}
-	if xs[0] == nil || xs[0].Dims() != 2 {
-		return nil, errors.Errorf("rnn: unroll %q: input at t=0 must be a B×F matrix", name)
-	}
-	b, dt, g := xs[0].Shape()[0], xs[0].Dtype(), xs[0].Graph()
-	if g != cell.W.Graph() {
-		return nil, errors.Errorf("rnn: unroll %q: the inputs are not in the graph of the cell's learnables", name)
-	}
-	for t, x := range xs {
-		if x == nil || x.Dims() != 2 || x.Shape()[0] != b || x.Shape()[1] != cell.InputSize() {
-			return nil, errors.Errorf("rnn: unroll %q: input at t=%d has shape %v, want (%d, %d)", name, t, shapeOrNil(x), b, cell.InputSize())
-		}
-		if x.Dtype() != dt {
-			return nil, errors.Errorf("rnn: unroll %q: input at t=%d has dtype %v, t=0 has %v", name, t, x.Dtype(), dt)
-		}
-	}
-	if cfg.masks != nil && len(cfg.masks) != len(xs) {
-		return nil, errors.Errorf("rnn: unroll %q: %d masks for %d timesteps", name, len(cfg.masks), len(xs))
-	}
-	for t, m := range cfg.masks {
-		if m == nil || m.Dims() != 1 || m.Shape()[0] != b || m.Dtype() != dt {
-			return nil, errors.Errorf("rnn: unroll %q: mask at t=%d must be a vector of %d %v values, got %v", name, t, b, dt, shapeOrNil(m))
-		}
-	}
-	sizes, parts := cell.StateSizes(), cell.StateNames()
-	state := cfg.initial
-	if state == nil {
-		state = make(State, len(sizes))
-		for i, n := range sizes {
-			z := tensor.New(tensor.WithShape(b, n), tensor.Of(dt))
-			state[i] = gorgonia.NodeFromAny(g, z, gorgonia.WithName(name+"/initial/"+parts[i]))
-		}
-	}
-	if err := checkState(name, "initial state", state, b, sizes, dt); err != nil {
+	state, err := prepareUnroll(cell, xs, cfg)
+	if err != nil {
 		return nil, err
+	}
+	if xs[0].Graph() != cell.W.Graph() {
+		return nil, errors.Errorf("rnn: unroll %q: the inputs are not in the graph of the cell's learnables", name)
 	}
 	layer, err := nodes.NewLSTMLayer(nodes.LSTMSpec{
 		Name: name, X: xs, W: cell.W, R: cell.R, B: cell.B, H0: state[0], C0: state[1],

@@ -199,40 +199,51 @@ func setParams(t *testing.T, p *nodes.Params, values map[string][]float64) {
 	}
 }
 
+// lstmPaths are the two ways to unroll an LSTM: gate nodes per timestep, and
+// the fused layer op. Every LSTM parity test runs on both.
+var lstmPaths = map[string]func(*LSTM, []*gorgonia.Node, ...UnrollOption) (*Unrolled, error){
+	"gates": func(c *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
+		return Unroll(c, xs, opts...)
+	},
+	"fused": UnrollLSTM,
+}
+
 func TestLSTMMatchesPyTorch(t *testing.T) {
 	for _, fx := range loadFixtures(t, "lstm_fixtures.json", "cases") {
-		t.Run(fx.name(t), func(t *testing.T) {
-			F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
-			pt := newParity(t)
-			params := newTestParams(t)
-			cell, err := NewLSTM(pt.g, params, "lstm", F, H)
-			if err != nil {
-				t.Fatal(err)
-			}
-			setParams(t, params, map[string][]float64{"lstm/InputWeights": fx.floats(t, "W"), "lstm/RecurrentWeights": fx.floats(t, "R"), "lstm/Bias": fx.floats(t, "b")})
-			xs := pt.inputs(fx.floats(t, "x"), B, T, F)
-			h0, c0 := matrix(pt.g, "h0", B, H, fx.floats(t, "h0")), matrix(pt.g, "c0", B, H, fx.floats(t, "c0"))
-			u, err := Unroll(cell, xs, WithInitialState(State{h0, c0}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
-			for i, out := range u.Outputs {
-				pt.weigh(out, atTime(gy, B, T, H, i))
-				pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
-				pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
-			}
-			pt.weigh(u.Final[0], fx.floats(t, "gh"))
-			pt.weigh(u.Final[1], fx.floats(t, "gc"))
-			pt.value("hT", u.Final[0], fx.floats(t, "hT"), nil)
-			pt.value("cT", u.Final[1], fx.floats(t, "cT"), nil)
-			for name, n := range map[string]*gorgonia.Node{"dW": cell.W, "dR": cell.R, "db": cell.B, "dh0": h0, "dc0": c0} {
-				pt.grad(name, n, fx.floats(t, name))
-			}
-			var loss float64
-			fx.get(t, "loss", &loss)
-			pt.run(append(append(cell.Learnables(), h0, c0), xs...), loss)
-		})
+		for path, unroll := range lstmPaths {
+			t.Run(fx.name(t)+"/"+path, func(t *testing.T) {
+				F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+				pt := newParity(t)
+				params := newTestParams(t)
+				cell, err := NewLSTM(pt.g, params, "lstm", F, H)
+				if err != nil {
+					t.Fatal(err)
+				}
+				setParams(t, params, map[string][]float64{"lstm/InputWeights": fx.floats(t, "W"), "lstm/RecurrentWeights": fx.floats(t, "R"), "lstm/Bias": fx.floats(t, "b")})
+				xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+				h0, c0 := matrix(pt.g, "h0", B, H, fx.floats(t, "h0")), matrix(pt.g, "c0", B, H, fx.floats(t, "c0"))
+				u, err := unroll(cell, xs, WithInitialState(State{h0, c0}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+				for i, out := range u.Outputs {
+					pt.weigh(out, atTime(gy, B, T, H, i))
+					pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
+					pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+				}
+				pt.weigh(u.Final[0], fx.floats(t, "gh"))
+				pt.weigh(u.Final[1], fx.floats(t, "gc"))
+				pt.value("hT", u.Final[0], fx.floats(t, "hT"), nil)
+				pt.value("cT", u.Final[1], fx.floats(t, "cT"), nil)
+				for name, n := range map[string]*gorgonia.Node{"dW": cell.W, "dR": cell.R, "db": cell.B, "dh0": h0, "dc0": c0} {
+					pt.grad(name, n, fx.floats(t, name))
+				}
+				var loss float64
+				fx.get(t, "loss", &loss)
+				pt.run(append(append(cell.Learnables(), h0, c0), xs...), loss)
+			})
+		}
 	}
 }
 
@@ -305,120 +316,157 @@ func TestElmanMatchesPyTorch(t *testing.T) {
 }
 
 func TestBidirectionalLSTMMatchesPyTorch(t *testing.T) {
+	paths := map[string]func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error){
+		"gates": func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error) {
+			return UnrollBidirectional(f, b, xs, Concat, opts...)
+		},
+		"fused": func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error) {
+			return UnrollBidirectionalLSTM(f, b, xs, Concat, opts...)
+		},
+	}
 	for _, fx := range loadFixtures(t, "cell_fixtures.json", "bilstm") {
-		t.Run(fx.name(t), func(t *testing.T) {
-			F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
-			var lengths []int
-			fx.get(t, "lengths", &lengths)
-			pt := newParity(t)
-			params := newTestParams(t)
-			fwd, err := NewLSTM(pt.g, params, "bi/forward", F, H)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bwd, err := NewLSTM(pt.g, params, "bi/backward", F, H)
-			if err != nil {
-				t.Fatal(err)
-			}
-			setParams(t, params, map[string][]float64{
-				"bi/forward/InputWeights": fx.floats(t, "W"), "bi/forward/RecurrentWeights": fx.floats(t, "R"), "bi/forward/Bias": fx.floats(t, "b"),
-				"bi/backward/InputWeights": fx.floats(t, "Wb"), "bi/backward/RecurrentWeights": fx.floats(t, "Rb"), "bi/backward/Bias": fx.floats(t, "bb"),
-			})
-			xs := pt.inputs(fx.floats(t, "x"), B, T, F)
-			masks := make([]*gorgonia.Node, T)
-			for i := range masks {
-				m := make([]float64, B)
-				for b, l := range lengths {
-					if i < l {
-						m[b] = 1
-					}
+		for path, unroll := range paths {
+			t.Run(fx.name(t)+"/"+path, func(t *testing.T) {
+				F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+				var lengths []int
+				fx.get(t, "lengths", &lengths)
+				pt := newParity(t)
+				params := newTestParams(t)
+				fwd, err := NewLSTM(pt.g, params, "bi/forward", F, H)
+				if err != nil {
+					t.Fatal(err)
 				}
-				masks[i] = gorgonia.NodeFromAny(pt.g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("mask/t%d", i)))
-			}
-			u, err := UnrollBidirectional(fwd, bwd, xs, Concat, WithMask(masks))
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
-			for i, out := range u.Outputs {
-				// PyTorch's outputs are 0 at padded steps; only real ones
-				// are defined.
-				real := func(k int) bool { return i < lengths[k/(2*H)] }
-				pt.weigh(out, atTime(gy, B, T, 2*H, i))
-				pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, 2*H, i), real)
-				pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
-			}
-			hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
-			for k, dir := range []*Unrolled{u.Forward, u.Backward} {
-				pt.weigh(dir.Final[0], part(gh, k, B, H))
-				pt.weigh(dir.Final[1], part(gc, k, B, H))
-				pt.value(fmt.Sprintf("hT[%d]", k), dir.Final[0], part(hT, k, B, H), nil)
-				pt.value(fmt.Sprintf("cT[%d]", k), dir.Final[1], part(cT, k, B, H), nil)
-			}
-			for name, n := range map[string]*gorgonia.Node{"dW": fwd.W, "dR": fwd.R, "db": fwd.B, "dWb": bwd.W, "dRb": bwd.R, "dbb": bwd.B} {
-				pt.grad(name, n, fx.floats(t, name))
-			}
-			var loss float64
-			fx.get(t, "loss", &loss)
-			pt.run(append(append(fwd.Learnables(), bwd.Learnables()...), xs...), loss)
-		})
+				bwd, err := NewLSTM(pt.g, params, "bi/backward", F, H)
+				if err != nil {
+					t.Fatal(err)
+				}
+				setParams(t, params, map[string][]float64{
+					"bi/forward/InputWeights": fx.floats(t, "W"), "bi/forward/RecurrentWeights": fx.floats(t, "R"), "bi/forward/Bias": fx.floats(t, "b"),
+					"bi/backward/InputWeights": fx.floats(t, "Wb"), "bi/backward/RecurrentWeights": fx.floats(t, "Rb"), "bi/backward/Bias": fx.floats(t, "bb"),
+				})
+				xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+				masks := make([]*gorgonia.Node, T)
+				for i := range masks {
+					m := make([]float64, B)
+					for b, l := range lengths {
+						if i < l {
+							m[b] = 1
+						}
+					}
+					masks[i] = gorgonia.NodeFromAny(pt.g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("mask/t%d", i)))
+				}
+				u, err := unroll(fwd, bwd, xs, WithMask(masks))
+				if err != nil {
+					t.Fatal(err)
+				}
+				y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+				for i, out := range u.Outputs {
+					// PyTorch's outputs are 0 at padded steps; only real ones
+					// are defined.
+					real := func(k int) bool { return i < lengths[k/(2*H)] }
+					pt.weigh(out, atTime(gy, B, T, 2*H, i))
+					pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, 2*H, i), real)
+					pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+				}
+				hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
+				for k, dir := range []*Unrolled{u.Forward, u.Backward} {
+					pt.weigh(dir.Final[0], part(gh, k, B, H))
+					pt.weigh(dir.Final[1], part(gc, k, B, H))
+					pt.value(fmt.Sprintf("hT[%d]", k), dir.Final[0], part(hT, k, B, H), nil)
+					pt.value(fmt.Sprintf("cT[%d]", k), dir.Final[1], part(cT, k, B, H), nil)
+				}
+				for name, n := range map[string]*gorgonia.Node{"dW": fwd.W, "dR": fwd.R, "db": fwd.B, "dWb": bwd.W, "dRb": bwd.R, "dbb": bwd.B} {
+					pt.grad(name, n, fx.floats(t, name))
+				}
+				var loss float64
+				fx.get(t, "loss", &loss)
+				pt.run(append(append(fwd.Learnables(), bwd.Learnables()...), xs...), loss)
+			})
+		}
 	}
 }
 
 func TestTwoLayerLSTMMatchesPyTorch(t *testing.T) {
-	for _, fx := range loadFixtures(t, "cell_fixtures.json", "lstm2") {
-		t.Run(fx.name(t), func(t *testing.T) {
-			F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
-			pt := newParity(t)
-			params := newTestParams(t)
-			l1, err := NewLSTM(pt.g, params, "l1", F, H)
-			if err != nil {
-				t.Fatal(err)
-			}
-			l2, err := NewLSTM(pt.g, params, "l2", H, H)
-			if err != nil {
-				t.Fatal(err)
-			}
+	// The gate-node path stacks the cells timestep by timestep (Stack); the
+	// fused path layer by layer, the first layer's backward pass taking its
+	// output gradients from the second's. Both give the top outputs and
+	// each layer's final state.
+	paths := map[string]func(l1, l2 *LSTM, xs []*gorgonia.Node, initial [2]State) ([]*gorgonia.Node, [2]State, error){
+		"gates": func(l1, l2 *LSTM, xs []*gorgonia.Node, initial [2]State) ([]*gorgonia.Node, [2]State, error) {
 			stack, err := NewStack("stack", []Cell{l1, l2})
 			if err != nil {
-				t.Fatal(err)
+				return nil, [2]State{}, err
 			}
-			setParams(t, params, map[string][]float64{
-				"l1/InputWeights": fx.floats(t, "W1"), "l1/RecurrentWeights": fx.floats(t, "R1"), "l1/Bias": fx.floats(t, "b1"),
-				"l2/InputWeights": fx.floats(t, "W2"), "l2/RecurrentWeights": fx.floats(t, "R2"), "l2/Bias": fx.floats(t, "b2"),
-			})
-			xs := pt.inputs(fx.floats(t, "x"), B, T, F)
-			h0, c0 := fx.floats(t, "h0"), fx.floats(t, "c0")
-			var initial State
-			for k := 0; k < 2; k++ {
-				initial = append(initial, matrix(pt.g, fmt.Sprintf("h0/%d", k), B, H, part(h0, k, B, H)), matrix(pt.g, fmt.Sprintf("c0/%d", k), B, H, part(c0, k, B, H)))
-			}
-			u, err := Unroll(stack, xs, WithInitialState(initial))
+			u, err := Unroll(stack, xs, WithInitialState(append(append(State{}, initial[0]...), initial[1]...)))
 			if err != nil {
-				t.Fatal(err)
+				return nil, [2]State{}, err
 			}
-			y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
-			for i, out := range u.Outputs {
-				pt.weigh(out, atTime(gy, B, T, H, i))
-				pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
-				pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+			return u.Outputs, [2]State{u.Final[:2], u.Final[2:]}, nil
+		},
+		"fused": func(l1, l2 *LSTM, xs []*gorgonia.Node, initial [2]State) ([]*gorgonia.Node, [2]State, error) {
+			u1, err := UnrollLSTM(l1, xs, WithInitialState(initial[0]))
+			if err != nil {
+				return nil, [2]State{}, err
 			}
-			hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
-			dh0, dc0 := fx.floats(t, "dh0"), fx.floats(t, "dc0")
-			for k := 0; k < 2; k++ {
-				pt.weigh(u.Final[2*k], part(gh, k, B, H))
-				pt.weigh(u.Final[2*k+1], part(gc, k, B, H))
-				pt.value(fmt.Sprintf("hT[%d]", k), u.Final[2*k], part(hT, k, B, H), nil)
-				pt.value(fmt.Sprintf("cT[%d]", k), u.Final[2*k+1], part(cT, k, B, H), nil)
-				pt.grad(fmt.Sprintf("dh0[%d]", k), initial[2*k], part(dh0, k, B, H))
-				pt.grad(fmt.Sprintf("dc0[%d]", k), initial[2*k+1], part(dc0, k, B, H))
+			u2, err := UnrollLSTM(l2, u1.Outputs, WithInitialState(initial[1]))
+			if err != nil {
+				return nil, [2]State{}, err
 			}
-			for name, n := range map[string]*gorgonia.Node{"dW1": l1.W, "dR1": l1.R, "db1": l1.B, "dW2": l2.W, "dR2": l2.R, "db2": l2.B} {
-				pt.grad(name, n, fx.floats(t, name))
-			}
-			var loss float64
-			fx.get(t, "loss", &loss)
-			pt.run(append(append(stack.Learnables(), initial...), xs...), loss)
-		})
+			return u2.Outputs, [2]State{u1.Final, u2.Final}, nil
+		},
+	}
+	for _, fx := range loadFixtures(t, "cell_fixtures.json", "lstm2") {
+		for path, unroll := range paths {
+			t.Run(fx.name(t)+"/"+path, func(t *testing.T) {
+				F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
+				pt := newParity(t)
+				params := newTestParams(t)
+				l1, err := NewLSTM(pt.g, params, "l1", F, H)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l2, err := NewLSTM(pt.g, params, "l2", H, H)
+				if err != nil {
+					t.Fatal(err)
+				}
+				setParams(t, params, map[string][]float64{
+					"l1/InputWeights": fx.floats(t, "W1"), "l1/RecurrentWeights": fx.floats(t, "R1"), "l1/Bias": fx.floats(t, "b1"),
+					"l2/InputWeights": fx.floats(t, "W2"), "l2/RecurrentWeights": fx.floats(t, "R2"), "l2/Bias": fx.floats(t, "b2"),
+				})
+				xs := pt.inputs(fx.floats(t, "x"), B, T, F)
+				h0, c0 := fx.floats(t, "h0"), fx.floats(t, "c0")
+				var initial [2]State
+				for k := range initial {
+					initial[k] = State{matrix(pt.g, fmt.Sprintf("h0/%d", k), B, H, part(h0, k, B, H)), matrix(pt.g, fmt.Sprintf("c0/%d", k), B, H, part(c0, k, B, H))}
+				}
+				outputs, finals, err := unroll(l1, l2, xs, initial)
+				if err != nil {
+					t.Fatal(err)
+				}
+				y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
+				for i, out := range outputs {
+					pt.weigh(out, atTime(gy, B, T, H, i))
+					pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, H, i), nil)
+					pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+				}
+				hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
+				dh0, dc0 := fx.floats(t, "dh0"), fx.floats(t, "dc0")
+				for k, final := range finals {
+					pt.weigh(final[0], part(gh, k, B, H))
+					pt.weigh(final[1], part(gc, k, B, H))
+					pt.value(fmt.Sprintf("hT[%d]", k), final[0], part(hT, k, B, H), nil)
+					pt.value(fmt.Sprintf("cT[%d]", k), final[1], part(cT, k, B, H), nil)
+					pt.grad(fmt.Sprintf("dh0[%d]", k), initial[k][0], part(dh0, k, B, H))
+					pt.grad(fmt.Sprintf("dc0[%d]", k), initial[k][1], part(dc0, k, B, H))
+				}
+				for name, n := range map[string]*gorgonia.Node{"dW1": l1.W, "dR1": l1.R, "db1": l1.B, "dW2": l2.W, "dR2": l2.R, "db2": l2.B} {
+					pt.grad(name, n, fx.floats(t, name))
+				}
+				var loss float64
+				fx.get(t, "loss", &loss)
+				wrt := append(append(append(l1.Learnables(), l2.Learnables()...), initial[0]...), initial[1]...)
+				pt.run(append(wrt, xs...), loss)
+			})
+		}
 	}
 }

@@ -135,6 +135,55 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 		return nil, errors.New("rnn: unroll: nil cell")
 	}
 	name := cell.Name()
+	state, err := prepareUnroll(cell, xs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sizes, parts := cell.StateSizes(), cell.StateNames()
+	b, dt := xs[0].Shape()[0], xs[0].Dtype()
+	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, named: make(map[string]*gorgonia.Node)}
+	if cfg.mode == Sequence {
+		u.Outputs = make([]*gorgonia.Node, len(xs))
+	}
+	for k := range xs {
+		t := k
+		if cfg.reverse {
+			t = len(xs) - 1 - k
+		}
+		x := xs[t]
+		s := Step{T: t, named: u.named}
+		next, err := safeStep(cell, s, x, state)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkState(name, fmt.Sprintf("state at t=%d", t), next, b, sizes, dt); err != nil {
+			return nil, err
+		}
+		if cfg.masks != nil {
+			for i := range next {
+				if next[i], err = nodes.Masked(next[i], state[i], cfg.masks[t]); err != nil {
+					return nil, errors.Wrapf(err, "rnn: unroll %q at t=%d", name, t)
+				}
+				s.Name(name, "masked/"+parts[i], next[i])
+			}
+		}
+		state = next
+		switch {
+		case cfg.mode == Sequence:
+			u.Outputs[t] = cell.Output(state)
+		case k == len(xs)-1:
+			u.Outputs = []*gorgonia.Node{cell.Output(state)}
+		}
+	}
+	u.Final = state
+	return u, nil
+}
+
+// prepareUnroll checks the inputs, masks and initial state of an unroll of
+// cell over xs, and returns the initial state: cfg's, or zero-valued input
+// nodes called "<cell>/initial/<part>".
+func prepareUnroll(cell Cell, xs []*gorgonia.Node, cfg unrollConfig) (State, error) {
+	name := cell.Name()
 	if cfg.mode != Sequence && cfg.mode != Last {
 		return nil, errors.Errorf("rnn: unroll %q: invalid output mode %v", name, cfg.mode)
 	}
@@ -173,42 +222,7 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 	if err := checkState(name, "initial state", state, b, sizes, dt); err != nil {
 		return nil, err
 	}
-	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, named: make(map[string]*gorgonia.Node)}
-	if cfg.mode == Sequence {
-		u.Outputs = make([]*gorgonia.Node, len(xs))
-	}
-	for k := range xs {
-		t := k
-		if cfg.reverse {
-			t = len(xs) - 1 - k
-		}
-		x := xs[t]
-		s := Step{T: t, named: u.named}
-		next, err := safeStep(cell, s, x, state)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkState(name, fmt.Sprintf("state at t=%d", t), next, b, sizes, dt); err != nil {
-			return nil, err
-		}
-		if cfg.masks != nil {
-			for i := range next {
-				if next[i], err = nodes.Masked(next[i], state[i], cfg.masks[t]); err != nil {
-					return nil, errors.Wrapf(err, "rnn: unroll %q at t=%d", name, t)
-				}
-				s.Name(name, "masked/"+parts[i], next[i])
-			}
-		}
-		state = next
-		switch {
-		case cfg.mode == Sequence:
-			u.Outputs[t] = cell.Output(state)
-		case k == len(xs)-1:
-			u.Outputs = []*gorgonia.Node{cell.Output(state)}
-		}
-	}
-	u.Final = state
-	return u, nil
+	return state, nil
 }
 
 // safeStep runs one step of the cell, turning a panic (gorgonia.Must in a
