@@ -166,7 +166,7 @@ func BenchmarkVowelsEpoch(b *testing.B) {
 		}
 		start := time.Now()
 		if _, _, err := Train(context.Background(), net, train, WithSolver("adam"), WithMaxEpochs(1), WithMiniBatchSize(27),
-			WithShuffle(dataset.ShuffleNever), WithVerbose(false)); err != nil {
+			WithSortByLength(), WithVerbose(false)); err != nil {
 			b.Fatal(err)
 		}
 		total += time.Since(start)

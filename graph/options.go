@@ -40,6 +40,7 @@ type trainConfig struct {
 	checkpointDir            string
 	checkpointFrequency      int
 	resume                   *TrainingState
+	sortByLength             bool
 	workers                  int
 	errs                     []string
 }
@@ -139,6 +140,14 @@ func WithSolverOptions(opts ...optim.Option) TrainOption {
 // (MATLAB's default), ShuffleEveryEpoch or ShuffleNever.
 func WithShuffle(mode dataset.ShuffleMode) TrainOption {
 	return func(c *trainConfig) { c.shuffle = mode }
+}
+
+// WithSortByLength orders the training data by sequence length once and
+// does not shuffle it, so that each mini-batch holds sequences of similar
+// length and little padding: the recipe of MATLAB's sequence classification
+// example. For shuffled batches of similar length, see dataset.WithBuckets.
+func WithSortByLength() TrainOption {
+	return func(c *trainConfig) { c.sortByLength, c.shuffle = true, dataset.ShuffleNever }
 }
 
 // WithSequenceLength sets MATLAB's SequenceLength: dataset.Longest (the

@@ -59,6 +59,9 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 		// epoch, unless that would leave nothing.
 		dataset.WithDropLast(data.Len() >= cfg.miniBatchSize),
 	}
+	if cfg.sortByLength {
+		batchOpts = append(batchOpts, dataset.WithSortByLength())
+	}
 	batches, err := dataset.NewBatcher(data, min(cfg.miniBatchSize, data.Len()), batchOpts...)
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "graph: train")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 
 	"github.com/pkg/errors"
 
@@ -63,18 +62,12 @@ func runVowels(args []string, w io.Writer) error {
 	fmt.Fprintf(w, "Japanese vowels: %d training and %d test utterances of 12 features, 9 speakers\n", train.Len(), test.Len())
 	fmt.Fprint(w, net)
 
-	// MATLAB's recipe: sort by length and do not shuffle, so that each
-	// mini-batch holds sequences of similar length and little padding.
-	sorted, err := sortedByLength(train)
-	if err != nil {
-		return err
-	}
-	net, history, err := graph.Train(context.Background(), net, sorted,
+	net, history, err := graph.Train(context.Background(), net, train,
 		graph.WithSolver("adam"),
 		graph.WithMaxEpochs(*epochs),
 		graph.WithMiniBatchSize(27),
 		graph.WithGradientThreshold(optim.L2Norm, 1),
-		graph.WithShuffle(dataset.ShuffleNever),
+		graph.WithSortByLength(),
 		graph.WithProgressOutput(w))
 	if err != nil {
 		return err
@@ -134,15 +127,4 @@ func runVowels(args []string, w io.Writer) error {
 	fmt.Fprintf(w, "plots: %s, %s, %s\n", progress, confusion, heatmap)
 	fmt.Fprintf(w, "test accuracy: %.2f%%\n", 100*acc)
 	return nil
-}
-
-// sortedByLength returns the observations of src ordered by sequence
-// length, shortest first.
-func sortedByLength(src *dataset.InMemory) (*dataset.InMemory, error) {
-	idx := make([]int, src.Len())
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return src.Sequence(a).T - src.Sequence(b).T })
-	return src.Subset(idx)
 }
