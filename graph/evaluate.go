@@ -20,13 +20,7 @@ func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.Paddin
 	acc, rmse = math.NaN(), math.NaN()
 	var right, count, values int
 	var se, total float64
-	idx := make([]int, 0, batchSize)
-	for start := 0; start < src.Len(); start += batchSize {
-		idx = idx[:0]
-		for i := start; i < start+batchSize && i < src.Len(); i++ {
-			idx = append(idx, i)
-		}
-		b, err := dataset.MakeBatch(src, idx, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(pad))
+	for b, err := range inOrder(src, batchSize, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(pad)) {
 		if err != nil {
 			return 0, 0, 0, err
 		}

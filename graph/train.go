@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"sort"
 	"strings"
@@ -236,13 +237,7 @@ func (n *Network) Predict(src dataset.Source, batchSize int, opts ...dataset.Bat
 		return nil, errors.Errorf("graph: predict: mini-batch size %d; want at least 1", batchSize)
 	}
 	out := make([][]float64, 0, src.Len())
-	idx := make([]int, 0, batchSize)
-	for start := 0; start < src.Len(); start += batchSize {
-		idx = idx[:0]
-		for i := start; i < start+batchSize && i < src.Len(); i++ {
-			idx = append(idx, i)
-		}
-		b, err := dataset.MakeBatch(src, idx, opts...)
+	for b, err := range inOrder(src, batchSize, opts...) {
 		if err != nil {
 			return nil, errors.Wrap(err, "graph: predict")
 		}
@@ -253,6 +248,24 @@ func (n *Network) Predict(src dataset.Source, batchSize int, opts ...dataset.Bat
 		out = append(out, r...)
 	}
 	return out, nil
+}
+
+// inOrder yields the observations of src in order, in mini-batches of
+// batchSize made by dataset.MakeBatch with opts.
+func inOrder(src dataset.Source, batchSize int, opts ...dataset.BatchOption) iter.Seq2[*dataset.Batch, error] {
+	return func(yield func(*dataset.Batch, error) bool) {
+		idx := make([]int, 0, batchSize)
+		for start := 0; start < src.Len(); start += batchSize {
+			idx = idx[:0]
+			for i := start; i < start+batchSize && i < src.Len(); i++ {
+				idx = append(idx, i)
+			}
+			b, err := dataset.MakeBatch(src, idx, opts...)
+			if !yield(b, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // checkBatch rejects a batch the network cannot use, saying what and where.
