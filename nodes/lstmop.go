@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes/vecmath"
 )
 
 // LSTMSpec describes a fused LSTM layer for NewLSTMLayer: T timesteps of B
@@ -876,6 +878,10 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 // of the states after it, and the parts of the gradients of the states
 // before it that do not go through R: dcp in full, dhp = (1-m)⊙dh.
 func lstmStepBackward[T float](gate, state Activation, gates, sc, cPrev, m, dh, dc, dz, dhp, dcp []T, hidden int) {
+	if gate == Sigmoid && state == Tanh {
+		lstmStepBackwardSigmoidTanh(gates, sc, cPrev, m, dh, dc, dz, dhp, dcp, hidden)
+		return
+	}
 	g4 := 4 * hidden
 	for r := 0; r < len(dh)/hidden; r++ {
 		w := T(1)
@@ -911,6 +917,71 @@ func lstmStepBackward[T float](gate, state Activation, gates, sc, cPrev, m, dh, 
 			} else {
 				dcpr[j], dhpr[j] = dcn*f+(1-w)*dcr[j], (1-w)*dhr[j]
 			}
+		}
+	}
+}
+
+// lstmStepBackwardSigmoidTanh is lstmStepBackward for the default
+// activations, with their derivatives written out; float32 rows of real
+// steps run on vecmath's vectorised kernel, which also flushes subnormal
+// gradients to zero (see vecmath.LSTMStepBackward32 for why). The general
+// loop, with a switch of Activation.df and conversions through float64 per
+// element, took a sixth of a float32 training step; the kernel is five
+// times faster than this function's own loop. In float64 it rounds as the
+// general loop does.
+func lstmStepBackwardSigmoidTanh[T float](gates, sc, cPrev, m, dh, dc, dz, dhp, dcp []T, hidden int) {
+	g4 := 4 * hidden
+	for r := 0; r < len(dh)/hidden; r++ {
+		w := T(1)
+		if m != nil {
+			w = m[r]
+		}
+		lo, hi := r*hidden, (r+1)*hidden
+		dhr, dcr, dhpr, dcpr := dh[lo:hi], dc[lo:hi], dhp[lo:hi], dcp[lo:hi]
+		dzr := dz[r*g4 : (r+1)*g4]
+		if w == 0 {
+			clear(dzr)
+			copy(dhpr, dhr)
+			copy(dcpr, dcr)
+			continue
+		}
+		gr := gates[r*g4 : (r+1)*g4]
+		if w == 1 {
+			if g32, ok := any(gr).([]float32); ok {
+				vecmath.LSTMStepBackward32(any(dzr).([]float32), g32, any(sc[lo:hi]).([]float32), any(cPrev[lo:hi]).([]float32),
+					any(dhr).([]float32), any(dcr).([]float32), any(dcpr).([]float32))
+				clear(dhpr)
+				continue
+			}
+		}
+		// Every slice resliced to the length of ig, so that the compiler
+		// drops the bounds checks in the loop.
+		ig := gr[:hidden]
+		fg, gg, og := gr[hidden : 2*hidden][:len(ig)], gr[2*hidden : 3*hidden][:len(ig)], gr[3*hidden:][:len(ig)]
+		dzi, dzf, dzg, dzo := dzr[:len(ig)], dzr[hidden : 2*hidden][:len(ig)], dzr[2*hidden : 3*hidden][:len(ig)], dzr[3*hidden:][:len(ig)]
+		scr, cp := sc[lo:hi][:len(ig)], cPrev[lo:hi][:len(ig)]
+		dhr, dcr, dhpr, dcpr = dhr[:len(ig)], dcr[:len(ig)], dhpr[:len(ig)], dcpr[:len(ig)]
+		if w == 1 {
+			for j, i := range ig {
+				f, g, o, sn, dhn := fg[j], gg[j], og[j], scr[j], dhr[j]
+				dcn := dcr[j] + dhn*o*(1-sn*sn)
+				dzi[j] = dcn * g * (i * (1 - i))
+				dzf[j] = dcn * cp[j] * (f * (1 - f))
+				dzg[j] = dcn * i * (1 - g*g)
+				dzo[j] = dhn * sn * (o * (1 - o))
+				dcpr[j], dhpr[j] = dcn*f, 0
+			}
+			continue
+		}
+		for j, i := range ig {
+			f, g, o, sn := fg[j], gg[j], og[j], scr[j]
+			dhn, dcn := w*dhr[j], w*dcr[j]
+			dcn += dhn * o * (1 - sn*sn)
+			dzi[j] = dcn * g * (i * (1 - i))
+			dzf[j] = dcn * cp[j] * (f * (1 - f))
+			dzg[j] = dcn * i * (1 - g*g)
+			dzo[j] = dhn * sn * (o * (1 - o))
+			dcpr[j], dhpr[j] = dcn*f+(1-w)*dcr[j], (1-w)*dhr[j]
 		}
 	}
 }

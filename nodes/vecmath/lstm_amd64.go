@@ -1,0 +1,25 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package vecmath
+
+// lstmBackwardAVX2 is LSTMStepBackward32 on the first n hidden units, n a
+// multiple of 8 and > 0; stride is the number of hidden units, the distance
+// between the gates in gates and dz.
+//
+//go:noescape
+func lstmBackwardAVX2(dz, gates, sc, cPrev, dh, dc, dcPrev *float32, n, stride int)
+
+// lstmBackwardAsm runs the AVX2 kernel (also on AVX-512 machines: the
+// kernel is bound by loads and stores, not arithmetic) on the longest
+// prefix of whole vectors and returns its length.
+func lstmBackwardAsm(p path, dz, gates, sc, cPrev, dh, dc, dcPrev []float32) int {
+	if p == pathGo {
+		return 0
+	}
+	n := len(dh) &^ 7
+	if n == 0 {
+		return 0
+	}
+	lstmBackwardAVX2(&dz[0], &gates[0], &sc[0], &cPrev[0], &dh[0], &dc[0], &dcPrev[0], n, len(dh))
+	return n
+}
