@@ -744,11 +744,13 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 		lstmActivate(gate, zr[:2*hidden]) // i and f
 		lstmActivate(state, zr[2*hidden:3*hidden])
 		lstmActivate(gate, zr[3*hidden:])
+		flushSubnormals(zr)
 		zi, zf, zg, zo := zr[:hidden], zr[hidden:2*hidden], zr[2*hidden:3*hidden], zr[3*hidden:]
 		scr := sc[lo:hi]
 		for j := range hidden {
 			scr[j] = zf[j]*cp[j] + zi[j]*zg[j]
 		}
+		flushSubnormals(scr)
 		if w == 1 {
 			copy(cr, scr)
 		} else {
@@ -766,6 +768,21 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 				hr[j] = w*(zo[j]*v) + (1-w)*hp[j]
 			}
 		}
+		flushSubnormals(hr)
+	}
+}
+
+// flushSubnormals sets the subnormal elements of a float32 v to zero, and
+// leaves float64 alone. In float32 a state that decays (an input falling
+// silent) passes through subnormal magnitudes, and subnormal operands make
+// the products and activations of every later step many times slower on
+// x86 (TestLSTMLayerFloat32HasNoSubnormals, BenchmarkLongSequence); values
+// that small cannot change a float32 result they are added to. float64
+// reaches its subnormals only after about eight times as many halvings and
+// keeps exact arithmetic for the parity tests.
+func flushSubnormals[T float](v []T) {
+	if v32, ok := any(v).([]float32); ok {
+		vecmath.FlushSubnormals32(v32)
 	}
 }
 

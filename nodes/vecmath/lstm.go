@@ -59,3 +59,12 @@ func lstmBackwardGo(dz, gates, sc, cPrev, dh, dc, dcPrev []float32, k int) {
 		dcp[j] = flush32(c * f)
 	}
 }
+
+// FlushSubnormals32 sets every subnormal element of v (magnitude below
+// 2⁻¹²⁶) to zero, for the reason LSTMStepBackward32 gives.
+func FlushSubnormals32(v []float32) {
+	k := flushAsm(best, v)
+	for i, x := range v[k:] {
+		v[k+i] = flush32(x)
+	}
+}

@@ -23,3 +23,23 @@ func lstmBackwardAsm(p path, dz, gates, sc, cPrev, dh, dc, dcPrev []float32) int
 	lstmBackwardAVX2(&dz[0], &gates[0], &sc[0], &cPrev[0], &dh[0], &dc[0], &dcPrev[0], n, len(dh))
 	return n
 }
+
+// flushAVX2 is FlushSubnormals32 on the first n elements of v, n a multiple
+// of 8 and > 0.
+//
+//go:noescape
+func flushAVX2(v *float32, n int)
+
+// flushAsm runs flushAVX2 on the longest prefix of whole vectors and
+// returns its length.
+func flushAsm(p path, v []float32) int {
+	if p == pathGo {
+		return 0
+	}
+	n := len(v) &^ 7
+	if n == 0 {
+		return 0
+	}
+	flushAVX2(&v[0], n)
+	return n
+}

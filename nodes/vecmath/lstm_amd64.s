@@ -98,3 +98,20 @@ loop:
 	JNZ  loop
 	VZEROUPPER
 	RET
+
+// func flushAVX2(v *float32, n int)
+TEXT ·flushAVX2(SB), NOSPLIT, $0-16
+	MOVQ v+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS lstmAbs<>(SB), Y13
+	VBROADCASTSS lstmMinNormal<>(SB), Y14
+
+flushloop:
+	VMOVUPS (SI), Y0
+	FLUSH(Y0, Y1)
+	VMOVUPS Y0, (SI)
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JNZ     flushloop
+	VZEROUPPER
+	RET

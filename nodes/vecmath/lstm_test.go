@@ -168,3 +168,35 @@ func BenchmarkLSTMStepBackward32(b *testing.B) {
 		}
 	}
 }
+
+func TestFlushSubnormals32(t *testing.T) {
+	vals := []float32{0, 1, -1, 0x1p-126, -0x1p-126, 0x1p-127, -0x1p-127, 0x1p-149, -0x1p-149, 0x1.fffffcp-127,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 3e38, 1e-30}
+	for _, p := range paths {
+		for n := 0; n <= 40; n++ {
+			v := make([]float32, n+1)
+			for i := range n {
+				v[i] = vals[(i*7+n)%len(vals)]
+			}
+			v[n] = 0x1p-130 // a guard: beyond the slice, must stay
+			if k := flushAsm(p, v[:n]); k < n {
+				for i, x := range v[k:n] {
+					v[k+i] = flush32(x)
+				}
+			}
+			for i := range n {
+				x := vals[(i*7+n)%len(vals)]
+				want := x
+				if math.Abs(float64(x)) < 0x1p-126 {
+					want = 0
+				}
+				if got := v[i]; got != want && !(got != got && x != x) {
+					t.Errorf("%v n=%d: %g became %g, want %g", p, n, x, got, want)
+				}
+			}
+			if v[n] != 0x1p-130 {
+				t.Errorf("%v n=%d: wrote past the slice", p, n)
+			}
+		}
+	}
+}
