@@ -236,6 +236,51 @@ func (bt *Batch) Clone() *Batch {
 	return &c
 }
 
+// PadSteps returns a copy of bt brought to t timesteps (t >= bt.T) by
+// padding on bt's padding side: masked steps of zero features, with label
+// -1 and zero responses for per-step targets. Lengths, Ends and the other
+// fields are unchanged, so that a consumer that masks padding gets from the
+// copy exactly what it gets from bt. With t == bt.T it returns bt itself.
+// Frames (video batches) are padded like features.
+func (bt *Batch) PadSteps(t int) (*Batch, error) {
+	if t < bt.T {
+		return nil, errors.Errorf("dataset: PadSteps(%d) would shorten a batch of %d timesteps", t, bt.T)
+	}
+	if t == bt.T {
+		return bt, nil
+	}
+	c := *bt
+	c.T = t
+	// off is where a sequence's old steps start among its new ones.
+	off := 0
+	if bt.Direction == PadLeft {
+		off = t - bt.T
+	}
+	c.X = make([]float64, bt.B*t*bt.F)
+	c.Mask = make([]float64, bt.B*t)
+	for b := range bt.B {
+		copy(c.X[(b*t+off)*bt.F:], bt.X[b*bt.T*bt.F:(b+1)*bt.T*bt.F])
+		copy(c.Mask[b*t+off:], bt.Mask[b*bt.T:(b+1)*bt.T])
+	}
+	if bt.StepLabels != nil {
+		c.StepLabels = make([]int, bt.B*t)
+		for i := range c.StepLabels {
+			c.StepLabels[i] = -1
+		}
+		for b := range bt.B {
+			copy(c.StepLabels[b*t+off:], bt.StepLabels[b*bt.T:(b+1)*bt.T])
+		}
+	}
+	if bt.StepResponses != nil {
+		r := bt.ResponseSize
+		c.StepResponses = make([]float64, bt.B*t*r)
+		for b := range bt.B {
+			copy(c.StepResponses[(b*t+off)*r:], bt.StepResponses[b*bt.T*r:(b+1)*bt.T*r])
+		}
+	}
+	return &c, nil
+}
+
 // MakeBatch brings the observations of src at indices, in that order, to a
 // common length in a new Batch. Only the options that shape a batch apply
 // (padding, SequenceLength, normalization); the ordering options are the

@@ -409,3 +409,82 @@ func TestMakeBatchErrors(t *testing.T) {
 		checkErr(t, test.name, err, test.want...)
 	}
 }
+
+func TestPadSteps(t *testing.T) {
+	seqs := []Sequence{
+		mustSeq(t, []float64{1, 2}, []float64{3, 4}, []float64{5, 6}),
+		mustSeq(t, []float64{7, 8}),
+	}
+	stepSrc, err := NewStepClassification(seqs, [][]int{{0, 1, 2}, {1}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regSrc, err := NewStepRegression(seqs, []Sequence{
+		mustSeq(t, []float64{0.5}, []float64{1.5}, []float64{2.5}), mustSeq(t, []float64{9}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []Source{paddingSet(t), stepSrc, regSrc} {
+		for _, dir := range []PaddingDirection{PadRight, PadLeft} {
+			bt, err := MakeBatch(src, []int{0, 1}, WithPaddingDirection(dir), WithPaddingValue(-3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if same, err := bt.PadSteps(bt.T); err != nil || same != bt {
+				t.Errorf("%v: PadSteps(T) = %p, %v; want the batch itself", dir, same, err)
+			}
+			if _, err := bt.PadSteps(bt.T - 1); err == nil {
+				t.Errorf("%v: PadSteps(T-1) shortened the batch without an error", dir)
+			}
+			const long = 6
+			pt, err := bt.PadSteps(long)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pt.T != long || !slices.Equal(pt.Lengths, bt.Lengths) || pt.Direction != dir {
+				t.Fatalf("%v: T %d, lengths %v, direction %v", dir, pt.T, pt.Lengths, pt.Direction)
+			}
+			for b := range bt.B {
+				s0, e0 := bt.Span(b)
+				s1, e1 := pt.Span(b)
+				if e1-s1 != e0-s0 {
+					t.Fatalf("%v: sequence %d spans %d..%d, was %d..%d", dir, b, s1, e1, s0, e0)
+				}
+				for k := range long {
+					real := k >= s1 && k < e1
+					m := pt.Mask[b*long+k]
+					if (m == 1) != real {
+						t.Errorf("%v: sequence %d step %d: mask %g, real %v", dir, b, k, m, real)
+					}
+					var wantX []float64
+					wantLabel, wantResp := -1, 0.0
+					if real {
+						k0 := k - s1 + s0
+						wantX = bt.X[(b*bt.T+k0)*bt.F : (b*bt.T+k0+1)*bt.F]
+						if bt.StepLabels != nil {
+							wantLabel = bt.StepLabels[b*bt.T+k0]
+						}
+						if bt.StepResponses != nil {
+							wantResp = bt.StepResponses[b*bt.T+k0]
+						}
+					} else if k0 := k - (s1 - s0); k0 >= 0 && k0 < bt.T {
+						// Padding that bt had keeps its values.
+						wantX = bt.X[(b*bt.T+k0)*bt.F : (b*bt.T+k0+1)*bt.F]
+					} else {
+						wantX = make([]float64, bt.F)
+					}
+					if got := pt.X[(b*long+k)*pt.F : (b*long+k+1)*pt.F]; !slices.Equal(got, wantX) {
+						t.Errorf("%v: sequence %d step %d: x %v, want %v", dir, b, k, got, wantX)
+					}
+					if pt.StepLabels != nil && pt.StepLabels[b*long+k] != wantLabel {
+						t.Errorf("%v: sequence %d step %d: label %d, want %d", dir, b, k, pt.StepLabels[b*long+k], wantLabel)
+					}
+					if pt.StepResponses != nil && pt.StepResponses[b*long+k] != wantResp {
+						t.Errorf("%v: sequence %d step %d: response %g, want %g", dir, b, k, pt.StepResponses[b*long+k], wantResp)
+					}
+				}
+			}
+		}
+	}
+}

@@ -132,7 +132,7 @@ func (n *Network) worker() *Network {
 	w := &Network{
 		layers: n.layers, params: n.params, classNames: n.classNames, dtype: n.dtype, seed: n.seed,
 		cacheSize: n.cacheSize, programs: make(map[programKey]*list.Element), lru: list.New(),
-		batchNorm: n.batchNorm, norm: n.norm, compileMu: n.compileMu,
+		batchNorm: n.batchNorm, norm: n.norm, compileMu: n.compileMu, stepBuckets: n.stepBuckets,
 	}
 	return w
 }
@@ -142,6 +142,9 @@ func (n *Network) worker() *Network {
 func (n *Network) forwardBackward(b *dataset.Batch) (float64, *program, error) {
 	nb, err := n.normalized(b)
 	if err != nil {
+		return 0, nil, err
+	}
+	if nb, err = n.bucketed(nb); err != nil {
 		return 0, nil, err
 	}
 	p, err := n.program(programKey{batch: nb.B, steps: nb.T, train: true, masked: nb.Padded()})

@@ -40,6 +40,9 @@ func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 	if err != nil {
 		return 0, nil, err
 	}
+	if b, err = n.bucketed(b); err != nil {
+		return 0, nil, err
+	}
 	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
 	if err != nil {
 		return 0, nil, err

@@ -703,11 +703,19 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 	for k := range n {
 		z := s.gates[k*b*g4 : (k+1)*b*g4]
 		hPrev, cPrev := s.hs[k*bh:(k+1)*bh], s.cs[k*bh:(k+1)*bh]
-		lstmGemm(false, false, b, g4, h, hPrev, h, s.rt, g4, 1, z, g4)
 		var m []T
 		if op.masked {
 			m = s.mask[k*b : (k+1)*b]
+			if allZero(m) {
+				// A step of padding only holds the state: skipping its
+				// product makes padded steps all but free, so that a
+				// batch may run on the graph of a longer one.
+				copy(s.hs[(k+1)*bh:(k+2)*bh], hPrev)
+				copy(s.cs[(k+1)*bh:(k+2)*bh], cPrev)
+				continue
+			}
 		}
+		lstmGemm(false, false, b, g4, h, hPrev, h, s.rt, g4, 1, z, g4)
 		lstmStep(op.gate, op.state, z, s.sc[k*bh:(k+1)*bh], hPrev, cPrev, s.hs[(k+1)*bh:(k+2)*bh], s.cs[(k+1)*bh:(k+2)*bh], m, h)
 	}
 }
@@ -871,8 +879,15 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 			m = s.mask[k*b : (k+1)*b]
 		}
 		dz := s.dz[k*b*g4 : (k+1)*b*g4]
-		lstmStepBackward(l.gate, l.state, s.gates[k*b*g4:(k+1)*b*g4], s.sc[k*bh:(k+1)*bh], s.cs[k*bh:(k+1)*bh], m, dh, dc, dz, dhp, dcp, h)
-		lstmGemm(false, false, b, h, g4, dz, g4, r, h, 1, dhp, h)
+		if m != nil && allZero(m) {
+			// A step of padding only: the gradients pass through it.
+			clear(dz)
+			copy(dhp, dh)
+			copy(dcp, dc)
+		} else {
+			lstmStepBackward(l.gate, l.state, s.gates[k*b*g4:(k+1)*b*g4], s.sc[k*bh:(k+1)*bh], s.cs[k*bh:(k+1)*bh], m, dh, dc, dz, dhp, dcp, h)
+			lstmGemm(false, false, b, h, g4, dz, g4, r, h, 1, dhp, h)
+		}
 		grads(dhp, op.hIdx, k, true)
 		grads(dcp, op.cIdx, k, true)
 		dh, dhp = dhp, dh
@@ -1001,6 +1016,17 @@ func lstmStepBackwardSigmoidTanh[T float](gates, sc, cPrev, m, dh, dc, dz, dhp, 
 			dcpr[j], dhpr[j] = dcn*f+(1-w)*dcr[j], (1-w)*dhr[j]
 		}
 	}
+}
+
+// allZero reports whether every mask value of a step is 0: a step of
+// padding only.
+func allZero[T float](m []T) bool {
+	for _, v := range m {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // lstmData returns the backing slice of a dense tensor of element type T.

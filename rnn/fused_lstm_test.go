@@ -84,6 +84,11 @@ func lstmCases() []lstmCase {
 		{name: "reverse left padded last", steps: 5, b: 3, mode: Last, reverse: true, mask: leftPadded(5, 2, 5, 4)},
 		{name: "one sequence", steps: 4, b: 1, mode: Sequence},
 		{name: "one sequence masked", steps: 4, b: 1, mode: Last, mask: rightPadded(4, 2)},
+		// Steps of padding only, which the fused layer skips, at the start,
+		// the end and both ends read in reverse.
+		{name: "leading steps of padding only", steps: 6, b: 2, mode: Sequence, mask: leftPadded(6, 3, 2)},
+		{name: "trailing steps of padding only", steps: 6, b: 2, mode: Last, mask: rightPadded(6, 3, 2)},
+		{name: "reverse steps of padding only", steps: 6, b: 2, mode: Sequence, reverse: true, mask: leftPadded(6, 2, 3)},
 		{name: "one timestep", steps: 1, b: 3, mode: Sequence},
 		{name: "one timestep masked last", steps: 1, b: 3, mode: Last, mask: [][]float64{{1, 0, 1}}},
 		{name: "relu state softsign gate", steps: 5, b: 3, mode: Sequence, opts: []Option{WithStateActivation(nodes.ReLU), WithGateActivation(nodes.Softsign)}},
