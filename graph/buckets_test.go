@@ -15,7 +15,7 @@ import (
 // TestStepBucketsAreExact is the property behind WithStepBuckets: a
 // training step on a batch padded to its bucket's length gives the loss and
 // the weights (so the gradients) of a step on the batch itself, to 1e-12 in
-// float64, for LSTM and BiLSTM networks, sequence-to-label and
+// float64, for LSTM, BiLSTM and GRU networks, sequence-to-label and
 // sequence-to-sequence, padded left and right; and the padded batches
 // compile one graph per bucket.
 func TestStepBucketsAreExact(t *testing.T) {
@@ -38,13 +38,16 @@ func TestStepBucketsAreExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, kind := range []string{"lstm", "bilstm"} {
+	for _, kind := range []string{"lstm", "bilstm", "gru"} {
 		for _, mode := range []rnn.OutputMode{rnn.Last, rnn.Sequence} {
 			for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
 				name := fmt.Sprintf("%s/%v/%v", kind, mode, dir)
 				rec := LSTM(h, WithOutputMode(mode))
-				if kind == "bilstm" {
+				switch kind {
+				case "bilstm":
 					rec = BiLSTM(h, WithOutputMode(mode))
+				case "gru":
+					rec = GRU(h, WithOutputMode(mode))
 				}
 				src := dataset.Source(perSeq)
 				if mode == rnn.Sequence {
@@ -109,8 +112,9 @@ func TestStepBucketDefaults(t *testing.T) {
 		{[]Layer{SequenceInput(2), LSTM(3), FullyConnected(2), RegressionOutput()}, nil, true},
 		{[]Layer{SequenceInput(2), BiLSTM(3), Dropout(0.2), LSTM(3), FullyConnected(2), RegressionOutput()}, nil, true},
 		{[]Layer{SequenceInput(2), LSTM(3), FullyConnected(2), RegressionOutput()}, []Option{WithStepBuckets(false)}, false},
-		{[]Layer{SequenceInput(2), LSTM(3), GRU(3), FullyConnected(2), RegressionOutput()}, nil, false},
-		{[]Layer{SequenceInput(2), GRU(3), FullyConnected(2), RegressionOutput()}, []Option{WithStepBuckets(true)}, true},
+		{[]Layer{SequenceInput(2), LSTM(3), GRU(3), FullyConnected(2), RegressionOutput()}, nil, true},
+		{[]Layer{SequenceInput(2), GRU(3), Recurrent(3, newCkptMGU, WithCellType("mgu")), FullyConnected(2), RegressionOutput()}, nil, false},
+		{[]Layer{SequenceInput(2), Recurrent(3, newCkptMGU, WithCellType("mgu")), FullyConnected(2), RegressionOutput()}, []Option{WithStepBuckets(true)}, true},
 	} {
 		net, err := NewNetwork(c.layers, c.opts...)
 		if err != nil {

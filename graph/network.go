@@ -95,7 +95,7 @@ func WithCacheSize(n int) Option { return func(c *netConfig) { c.cacheSize = n }
 // instead of one per length: on the Japanese Vowels data, compiling goes
 // from a fifth of the first epoch to a few percent (docs/performance.md).
 //
-// It is on by default when every recurrent layer is an LSTM or BiLSTM
+// It is on by default when every recurrent layer is an LSTM, BiLSTM or GRU
 // layer, which run on fused ops where a step of padding only copies the
 // state; off by default otherwise (and for video), where padded steps cost
 // as much as real ones. Inference graphs always have the batch's length.
@@ -292,12 +292,14 @@ func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
 }
 
 // fusedOnly reports whether every recurrent layer of ls runs on a fused op
+// (Recurrent and Bidirectional layers of LSTM or GRU cells do too, but
+// their cells are the user's to choose, so they are not counted)
 // and no layer is a video layer: the networks whose padded timesteps cost
 // next to nothing.
 func fusedOnly(ls []layer) bool {
 	for _, l := range ls {
 		switch {
-		case l.kind == lstmLayer || l.kind == bilstmLayer:
+		case l.kind == lstmLayer || l.kind == bilstmLayer || l.kind == gruLayer:
 		case l.kind.recurrent(), l.kind >= imageSequenceInputLayer && l.kind <= flattenLayer:
 			return false
 		}

@@ -371,8 +371,9 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 		opts = append(opts, rnn.WithMask(masks))
 	}
 	var outputs []*gorgonia.Node
-	// LSTM layers run on the fused path (one op per layer, hand-written
-	// backward pass), except in graphs that read gates by name.
+	// LSTM and GRU layers run on the fused path (one op per layer,
+	// hand-written backward pass), except in graphs that read gates by
+	// name.
 	fused := !p.key.observed
 	if l.kind.bidirectional() {
 		fwd, err := n.newCell(g, l, l.name+"/forward")
@@ -384,11 +385,16 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 			return err
 		}
 		var u *rnn.BiUnrolled
-		fl, fok := fwd.(*rnn.LSTM)
-		bl, bok := bwd.(*rnn.LSTM)
-		if fused && fok && bok {
+		fl, flok := fwd.(*rnn.LSTM)
+		bl, blok := bwd.(*rnn.LSTM)
+		fg, fgok := fwd.(*rnn.GRU)
+		bg, bgok := bwd.(*rnn.GRU)
+		switch {
+		case fused && flok && blok:
 			u, err = rnn.UnrollBidirectionalLSTM(fl, bl, *seq, l.merge, opts...)
-		} else {
+		case fused && fgok && bgok:
+			u, err = rnn.UnrollBidirectionalGRU(fg, bg, *seq, l.merge, opts...)
+		default:
 			u, err = rnn.UnrollBidirectional(fwd, bwd, *seq, l.merge, opts...)
 		}
 		if err != nil {
@@ -403,9 +409,14 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 			return err
 		}
 		var u *rnn.Unrolled
-		if lstm, ok := cell.(*rnn.LSTM); ok && fused {
+		lstm, lok := cell.(*rnn.LSTM)
+		gru, gok := cell.(*rnn.GRU)
+		switch {
+		case fused && lok:
 			u, err = rnn.UnrollLSTM(lstm, *seq, opts...)
-		} else {
+		case fused && gok:
+			u, err = rnn.UnrollGRU(gru, *seq, opts...)
+		default:
 			u, err = rnn.Unroll(cell, *seq, opts...)
 		}
 		if err != nil {
