@@ -666,6 +666,7 @@ type lstmBuffers[T float] struct {
 	dx, dw, dr, db   []T
 	dwt              []T // dWᵀ, F×4H
 	dh0, dc0         []T
+	ones             []T // T·B ones, for the column sums of dZ
 }
 
 func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
@@ -849,7 +850,10 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 		s.dz = make([]T, n*b*g4)
 		s.dh, s.dc, s.dhp, s.dcp = make([]T, bh), make([]T, bh), make([]T, bh), make([]T, bh)
 		s.dx, s.dw, s.dr, s.db = make([]T, n*b*f), make([]T, g4*f), make([]T, g4*h), make([]T, g4)
-		s.dwt, s.dh0, s.dc0 = make([]T, f*g4), make([]T, bh), make([]T, bh)
+		s.dwt, s.dh0, s.dc0, s.ones = make([]T, f*g4), make([]T, bh), make([]T, bh), make([]T, n*b)
+		for i := range s.ones {
+			s.ones[i] = 1
+		}
 	}
 	r := lstmData[T](ts[1])
 	// grads sets dst to the gradient reaching state block k from its
@@ -900,8 +904,7 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	lstmGemm(true, false, f, g4, n*b, s.x, f, s.dz, g4, 0, s.dwt, g4)
 	lstmTranspose(s.dw, s.dwt, f, g4)
 	lstmGemm(true, false, g4, h, n*b, s.dz, g4, s.hs[:n*bh], h, 0, s.dr, h)
-	clear(s.db)
-	sumRows(s.dz, s.db)
+	gruColumnSums(s.db, s.dz, s.ones, g4)
 	lstmGemm(false, true, n*b, f, g4, s.dz, g4, s.wt, g4, 0, s.dx, f)
 	return true
 }
