@@ -582,25 +582,33 @@ func (op gruGradOp) Type() hm.Type {
 }
 func (op gruGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
 
+//
+// The value it returns is a view of the layer's gradient buffer, not a
+// copy, as lstmGradOp's is.
 func (op gruGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	y := newDense(op.l.dt, op.shape())
-	var ok bool
+	var y *tensor.Dense
 	switch op.l.dt {
 	case tensor.Float64:
-		ok = gruReadGrad(op.l, op.i, y.Float64s())
+		if g := gruGrad[float64](op.l, op.i); g != nil {
+			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
+		}
 	default:
-		ok = gruReadGrad(op.l, op.i, y.Float32s())
+		if g := gruGrad[float32](op.l, op.i); g != nil {
+			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
+		}
 	}
-	if !ok {
+	if y == nil {
 		return nil, errors.Errorf("nodes: %v: read before the backward pass", op)
 	}
 	return y, nil
 }
 
-func gruReadGrad[T float](l *gruOp, i int, dst []T) bool {
+// gruGrad returns the buffer holding the gradient of input i of the layer,
+// or nil before the backward pass.
+func gruGrad[T float](l *gruOp, i int) []T {
 	s, ok := l.buf.(*gruBuffers[T])
 	if !ok || s.dz == nil {
-		return false
+		return nil
 	}
 	var src []T
 	switch i - l.steps {
@@ -617,11 +625,10 @@ func gruReadGrad[T float](l *gruOp, i int, dst []T) bool {
 	default:
 		// Input x_t is block k of dX, k the step that read it.
 		k := l.timeOf(i) // timeOf is its own inverse
-		n := len(dst)
-		src = s.dx[k*n : (k+1)*n]
+		n := l.batch * l.in
+		src = s.dx[k*n : (k+1)*n : (k+1)*n]
 	}
-	copy(dst, src)
-	return true
+	return src
 }
 
 // gruBuffers holds what the backward pass needs of the forward pass, and

@@ -601,25 +601,37 @@ func (op lstmGradOp) Type() hm.Type {
 }
 func (op lstmGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
 
+//
+// The value it returns is a view of the layer's gradient buffer, not a
+// copy: the gradients of the weights are the largest values of a training
+// step (dR alone is 4H×H), and copying them into new tensors every run
+// was two thirds of the bytes a step allocated. The view holds the
+// gradient until the layer's next backward pass, which is as long as the
+// value of any node lives in a tape machine run.
 func (op lstmGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	y := newDense(op.l.dt, op.shape())
-	var ok bool
+	var y *tensor.Dense
 	switch op.l.dt {
 	case tensor.Float64:
-		ok = lstmReadGrad(op.l, op.i, y.Float64s())
+		if g := lstmGrad[float64](op.l, op.i); g != nil {
+			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
+		}
 	default:
-		ok = lstmReadGrad(op.l, op.i, y.Float32s())
+		if g := lstmGrad[float32](op.l, op.i); g != nil {
+			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
+		}
 	}
-	if !ok {
+	if y == nil {
 		return nil, errors.Errorf("nodes: %v: read before the backward pass", op)
 	}
 	return y, nil
 }
 
-func lstmReadGrad[T float](l *lstmOp, i int, dst []T) bool {
+// lstmGrad returns the buffer holding the gradient of input i of the layer,
+// or nil before the backward pass.
+func lstmGrad[T float](l *lstmOp, i int) []T {
 	s, ok := l.buf.(*lstmBuffers[T])
 	if !ok || s.dz == nil {
-		return false
+		return nil
 	}
 	var src []T
 	switch i - l.steps {
@@ -636,11 +648,10 @@ func lstmReadGrad[T float](l *lstmOp, i int, dst []T) bool {
 	default:
 		// Input x_t is block k of dX, k the step that read it.
 		k := l.timeOf(i) // timeOf is its own inverse
-		n := len(dst)
-		src = s.dx[k*n : (k+1)*n]
+		n := l.batch * l.in
+		src = s.dx[k*n : (k+1)*n : (k+1)*n]
 	}
-	copy(dst, src)
-	return true
+	return src
 }
 
 // lstmBuffers holds what the backward pass needs of the forward pass, and
