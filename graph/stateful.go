@@ -2,6 +2,7 @@ package graph
 
 import (
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
 )
@@ -36,20 +37,76 @@ func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error)
 	cont := *b
 	cont.Chunk, cont.Chunks, cont.Ends = 1, 2, nil
 	n.stateful.next, n.stateful.batch = 1, b.B
+	// The run feeds the carried state in before it forgets it: its
+	// buffers then take the new state, so that a call of one timestep
+	// allocates no state.
+	kept := n.stateful.values
 	p, err := n.runInference(&cont, &n.stateful)
 	if err != nil {
 		return nil, err
 	}
-	n.stateful = carry{batch: b.B, values: p.finalStates()}
+	n.stateful = carry{batch: b.B, values: keepFinalStates(kept, p)}
+	return stepOutputs(p, b, n.PerStep()), nil
+}
+
+// keepFinalStates copies the final states of p's last run into dst, reusing
+// its slices when they are the right size, and returns it.
+func keepFinalStates(dst [][]float64, p *program) [][]float64 {
+	if len(dst) != len(p.final) {
+		dst = make([][]float64, len(p.final))
+	}
+	for i, v := range p.final {
+		dst[i] = appendFloat64s(dst[i][:0], (*v).(*tensor.Dense))
+	}
+	return dst
+}
+
+// appendFloat64s appends d's values to dst as float64, without the
+// reflection (and allocation) of Dense.Data.
+func appendFloat64s(dst []float64, d *tensor.Dense) []float64 {
+	switch d.Dtype() {
+	case tensor.Float64:
+		dst = append(dst, d.Float64s()...)
+	case tensor.Float32:
+		for _, e := range d.Float32s() {
+			dst = append(dst, float64(e))
+		}
+	}
+	return dst
+}
+
+// stepOutputs returns the outputs of p's last run on b as
+// PredictAndUpdateState does: per sequence, one per real timestep with
+// perStep, the one output otherwise. The rows share one backing array (each
+// capped at its own end) and the per-sequence lists another.
+func stepOutputs(p *program, b *dataset.Batch, perStep bool) [][][]float64 {
+	steps := len(p.outVals)
 	out := make([][][]float64, b.B)
+	if steps == 0 {
+		return out
+	}
+	k := p.outVals[0].Shape()[1]
+	flat := make([]float64, 0, b.B*steps*k)
+	lists := make([][]float64, b.B*steps)
+	for s := range out {
+		out[s] = lists[s*steps : s*steps : (s+1)*steps]
+	}
 	for t, v := range p.outVals {
-		for s, r := range rows(v) {
-			if !n.PerStep() || b.Mask[s*b.T+t] != 0 {
-				out[s] = append(out[s], r)
+		start := len(flat)
+		flat = appendFloat64s(flat, v.(*tensor.Dense))
+		vals := flat[start:]
+		for s := range out {
+			if !perStep || b.Mask[s*b.T+t] != 0 {
+				out[s] = append(out[s], vals[s*k:(s+1)*k:(s+1)*k])
 			}
 		}
 	}
-	return out, nil
+	for s := range out {
+		if len(out[s]) == 0 {
+			out[s] = nil
+		}
+	}
+	return out
 }
 
 // ClassifyAndUpdateState is PredictAndUpdateState for classifiers: it

@@ -582,7 +582,6 @@ func (op gruGradOp) Type() hm.Type {
 }
 func (op gruGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
 
-//
 // The value it returns is a view of the layer's gradient buffer, not a
 // copy, as lstmGradOp's is.
 func (op gruGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {

@@ -601,7 +601,6 @@ func (op lstmGradOp) Type() hm.Type {
 }
 func (op lstmGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
 
-//
 // The value it returns is a view of the layer's gradient buffer, not a
 // copy: the gradients of the weights are the largest values of a training
 // step (dR alone is 4H×H), and copying them into new tensors every run
@@ -671,6 +670,10 @@ type lstmBuffers[T float] struct {
 	// BLAS, if installed, runs two or three times faster; seqgraph's gemm
 	// packs its operands and does not mind.
 	wt, rt []T
+	// transposed says whether the forward pass filled wt and rt (not with
+	// one sequence); w is W itself, for a backward pass that needs wt.
+	transposed bool
+	w          []T
 
 	dz               []T // T·B×4H
 	dh, dc, dhp, dcp []T // B×H, the running gradients of the states
@@ -695,8 +698,18 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 		op.buf = s
 	}
 	p := n // the index of W among the inputs
-	lstmTranspose(s.wt, lstmData[T](ts[p+lstmW]), g4, f)
-	lstmTranspose(s.rt, lstmData[T](ts[p+lstmR]), g4, h)
+	w, rw := lstmData[T](ts[p+lstmW]), lstmData[T](ts[p+lstmR])
+	// With one sequence, every product of the recurrence is a
+	// matrix-vector product, which reads R in place as fast as Rᵀ, and
+	// transposing the weights would cost more than all of them together
+	// in a run of one timestep (stateful prediction): Wᵀ waits for the
+	// backward pass, which needs it.
+	s.transposed = b > 1
+	if s.transposed {
+		lstmTranspose(s.wt, w, g4, f)
+		lstmTranspose(s.rt, rw, g4, h)
+	}
+	s.w = w
 	bias := lstmData[T](ts[p+lstmB])
 	for k := range n {
 		t := op.timeOf(k)
@@ -709,7 +722,11 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 	for row := range n * b {
 		copy(s.gates[row*g4:(row+1)*g4], bias)
 	}
-	lstmGemm(false, false, n*b, g4, f, s.x, f, s.wt, g4, 1, s.gates, g4)
+	if s.transposed {
+		lstmGemm(false, false, n*b, g4, f, s.x, f, s.wt, g4, 1, s.gates, g4)
+	} else {
+		lstmGemm(false, true, n*b, g4, f, s.x, f, w, f, 1, s.gates, g4)
+	}
 	copy(s.hs[:bh], lstmData[T](ts[p+lstmH0]))
 	copy(s.cs[:bh], lstmData[T](ts[p+lstmC0]))
 	for k := range n {
@@ -727,7 +744,11 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 				continue
 			}
 		}
-		lstmGemm(false, false, b, g4, h, hPrev, h, s.rt, g4, 1, z, g4)
+		if s.transposed {
+			lstmGemm(false, false, b, g4, h, hPrev, h, s.rt, g4, 1, z, g4)
+		} else {
+			lstmGemm(false, true, b, g4, h, hPrev, h, rw, h, 1, z, g4)
+		}
 		lstmStep(op.gate, op.state, z, s.sc[k*bh:(k+1)*bh], hPrev, cPrev, s.hs[(k+1)*bh:(k+2)*bh], s.cs[(k+1)*bh:(k+2)*bh], m, h)
 	}
 }
@@ -916,6 +937,9 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	lstmTranspose(s.dw, s.dwt, f, g4)
 	lstmGemm(true, false, g4, h, n*b, s.dz, g4, s.hs[:n*bh], h, 0, s.dr, h)
 	gruColumnSums(s.db, s.dz, s.ones, g4)
+	if !s.transposed {
+		lstmTranspose(s.wt, s.w, g4, f)
+	}
 	lstmGemm(false, true, n*b, f, g4, s.dz, g4, s.wt, g4, 0, s.dx, f)
 	return true
 }
