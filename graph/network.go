@@ -363,7 +363,7 @@ func (n *Network) program(key programKey) (*program, error) {
 		old := n.lru.Remove(n.lru.Back()).(*program)
 		delete(n.programs, old.key)
 		n.params.Forget(old.g)
-		old.vm.Close()
+		old.close()
 	}
 	return p, nil
 }

@@ -36,7 +36,10 @@ func (k programKey) String() string {
 type program struct {
 	key programKey
 	g   *gorgonia.ExprGraph
-	vm  gorgonia.VM
+	// vm runs training graphs and graphs that read every named node;
+	// direct runs the other inference graphs (see directRun).
+	vm     gorgonia.VM
+	direct *directRun
 
 	inputs []*tensor.Dense // per timestep, B×F
 	masks  []*tensor.Dense // per timestep, B (nil when not masked)
@@ -442,6 +445,14 @@ func (p *program) compile() (err error) {
 			err = errors.Errorf("graph: compiling the %v: %v", p.key, r)
 		}
 	}()
+	if !p.key.train && !p.key.observed {
+		finals := make([]*gorgonia.Node, 0, len(p.final))
+		for _, u := range p.recurrent {
+			finals = append(finals, u.Final...)
+		}
+		p.direct, err = newDirectRun(p.g, p.outputs, finals)
+		return errors.Wrapf(err, "graph: compiling the %v", p.key)
+	}
 	if !p.key.train {
 		p.vm, err = nodes.NewTapeMachine(p.g)
 		return errors.Wrapf(err, "graph: compiling the %v", p.key)
@@ -451,6 +462,39 @@ func (p *program) compile() (err error) {
 	}
 	p.vm, err = nodes.NewTapeMachine(p.g, gorgonia.BindDualValues(p.learnables...))
 	return errors.Wrapf(err, "graph: compiling the %v", p.key)
+}
+
+// run runs the program once on the values feed set.
+func (p *program) run() error {
+	if p.direct == nil {
+		return p.vm.RunAll()
+	}
+	if err := p.direct.run(); err != nil {
+		return err
+	}
+	for i, k := range p.direct.outputs {
+		p.outVals[i] = p.direct.vals[k]
+	}
+	for i, k := range p.direct.finals {
+		*p.final[i] = p.direct.vals[k]
+	}
+	return nil
+}
+
+// reset readies the program for the next run.
+func (p *program) reset() {
+	if p.direct != nil {
+		p.direct.reset()
+		return
+	}
+	p.vm.Reset()
+}
+
+// close releases the program's machine.
+func (p *program) close() {
+	if p.vm != nil {
+		p.vm.Close()
+	}
 }
 
 // feed copies a batch into the program's input tensors: X one timestep at a

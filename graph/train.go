@@ -158,8 +158,8 @@ func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
 		return nil, err
 	}
 	p.feed(b, carried, false)
-	defer p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
+	defer p.reset()
+	if err := p.run(); err != nil {
 		return nil, errors.Wrapf(err, "graph: predicting on the %v", p.key)
 	}
 	c.finish(b, p)
