@@ -5,25 +5,27 @@ import (
 	"gorgonia.org/gorgonia"
 )
 
-// directRun executes an inference graph by calling each op's Do in
-// dependency order on the calling goroutine, instead of through a Gorgonia
-// tape machine.
+// directRun executes a graph by calling each op's Do in dependency order on
+// the calling goroutine, instead of through a Gorgonia tape machine.
 //
 // Why: tapeMachine.RunAll locks the calling goroutine to its thread and
 // runs the tape on a new goroutine, so every run costs two thread wake-ups
 // and two sleeps. On the 2-core machines we measure on that is 20-60 µs per
 // run, more than all the arithmetic of a one-step prediction with batch 1
-// (BenchmarkStatefulStep: 41% of its time was in futex calls). A graph
-// without gradients needs nothing else the machine offers: Do is each op's
-// complete forward computation, and the values the program reads (outputs
-// and final states) are taken from the run's results.
+// (BenchmarkStatefulStep: 41% of its time was in futex calls). Our graphs
+// need nothing else the machine offers: Do is each op's complete
+// computation, the gradients are ordinary nodes once gorgonia.Grad has
+// added them, and the values the program reads (outputs, loss, final
+// states, gradients) are taken from the run's results. Compiling a graph
+// is then only ordering its nodes, which also spares the tape machine's
+// compiler, whose cost grows faster than the graph.
 type directRun struct {
 	steps []directStep
 	vals  []gorgonia.Value
 	args  []gorgonia.Value // scratch for one op's arguments
-	// outputs and finals are the steps whose values the program reads, in
-	// the order of program.outputs and program.final.
-	outputs, finals []int
+	// targets are the steps of the nodes newDirectRun was given, in its
+	// order: the values the program reads.
+	targets []int
 }
 
 // directStep is one node of the run: an input whose value is bound to the
@@ -35,9 +37,8 @@ type directStep struct {
 	args []int
 }
 
-// newDirectRun orders the nodes that outputs and finals depend on, children
-// first.
-func newDirectRun(g *gorgonia.ExprGraph, outputs, finals []*gorgonia.Node) (*directRun, error) {
+// newDirectRun orders the nodes that targets depend on, children first.
+func newDirectRun(g *gorgonia.ExprGraph, targets []*gorgonia.Node) (*directRun, error) {
 	r := &directRun{}
 	kids := map[*gorgonia.Node][]*gorgonia.Node{}
 	// childrenOf returns n's arguments in order (Gorgonia's From keeps
@@ -98,19 +99,12 @@ func newDirectRun(g *gorgonia.ExprGraph, outputs, finals []*gorgonia.Node) (*dir
 		}
 		return index[root], nil
 	}
-	for _, o := range outputs {
-		i, err := visit(o)
+	for _, n := range targets {
+		i, err := visit(n)
 		if err != nil {
 			return nil, err
 		}
-		r.outputs = append(r.outputs, i)
-	}
-	for _, f := range finals {
-		i, err := visit(f)
-		if err != nil {
-			return nil, err
-		}
-		r.finals = append(r.finals, i)
+		r.targets = append(r.targets, i)
 	}
 	r.vals = make([]gorgonia.Value, len(r.steps))
 	return r, nil

@@ -98,19 +98,11 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	// the share of the batch gives the gradient of the batch's mean loss,
 	// gathered into worker 0's gradient tensors for the solver.
 	p0 := results[0].p
-	for i, l := range p0.learnables {
-		g0, err := gradDense(l)
-		if err != nil {
-			zeroAll()
-			return 0, nil, err
-		}
+	for i, vg := range p0.valueGrads {
+		g0 := vg.(learnable).grad
 		scaleInto(g0, nil, float64(p0.key.batch)/float64(b.B))
 		for _, r := range results[1:] {
-			g, err := gradDense(r.p.learnables[i])
-			if err != nil {
-				zeroAll()
-				return 0, nil, err
-			}
+			g := r.p.valueGrads[i].(learnable).grad
 			scaleInto(g0, g, float64(r.p.key.batch)/float64(b.B))
 			g.Zero()
 		}
@@ -155,24 +147,12 @@ func (n *Network) forwardBackward(b *dataset.Batch) (float64, *program, error) {
 		return 0, nil, errors.New("parallel training of split sequences (chunks) is not supported")
 	}
 	p.feed(nb, nil, true)
-	defer p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
+	defer p.reset()
+	if err := p.run(); err != nil {
 		p.zeroGrads()
 		return 0, nil, errors.Wrapf(err, "the %v", p.key)
 	}
 	return scalar(p.lossVal), p, nil
-}
-
-func gradDense(l *gorgonia.Node) (*tensor.Dense, error) {
-	g, err := l.Grad()
-	if err != nil {
-		return nil, errors.Wrapf(err, "graph: gradient of %s", l.Name())
-	}
-	d, ok := g.(*tensor.Dense)
-	if !ok {
-		return nil, errors.Errorf("graph: gradient of %s is a %T", l.Name(), g)
-	}
-	return d, nil
 }
 
 // scaleInto sets dst to dst*w when src is nil, and adds src*w to dst

@@ -75,8 +75,14 @@ type program struct {
 // regularizes weights but not biases (BiasL2Factor 0).
 type learnable struct {
 	*gorgonia.Node
-	l2 float64
+	// grad accumulates the gradients of the runs since the solver's last
+	// step, which zeroes it.
+	grad *tensor.Dense
+	l2   float64
 }
+
+// Grad returns the accumulated gradient.
+func (l learnable) Grad() (gorgonia.Value, error) { return l.grad, nil }
 
 // L2Factor returns the multiplier of the solver's L2 regularization.
 func (l learnable) L2Factor() float64 { return l.l2 }
@@ -205,7 +211,8 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 		if strings.HasSuffix(l.Name(), "/Bias") {
 			factor = 0
 		}
-		p.valueGrads = append(p.valueGrads, learnable{l, factor})
+		g := l.Value().(*tensor.Dense)
+		p.valueGrads = append(p.valueGrads, learnable{Node: l, grad: tensor.New(tensor.WithShape(g.Shape().Clone()...), tensor.Of(g.Dtype())), l2: factor})
 	}
 	p.outVals = make([]gorgonia.Value, len(p.outputs))
 	for i, o := range p.outputs {
@@ -445,22 +452,24 @@ func (p *program) compile() (err error) {
 			err = errors.Errorf("graph: compiling the %v: %v", p.key, r)
 		}
 	}()
-	if !p.key.train && !p.key.observed {
-		finals := make([]*gorgonia.Node, 0, len(p.final))
-		for _, u := range p.recurrent {
-			finals = append(finals, u.Final...)
-		}
-		p.direct, err = newDirectRun(p.g, p.outputs, finals)
-		return errors.Wrapf(err, "graph: compiling the %v", p.key)
-	}
-	if !p.key.train {
+	if p.key.observed {
 		p.vm, err = nodes.NewTapeMachine(p.g)
 		return errors.Wrapf(err, "graph: compiling the %v", p.key)
 	}
-	if _, err = gorgonia.Grad(p.loss, p.learnables...); err != nil {
-		return errors.Wrapf(err, "graph: differentiating the %v", p.key)
+	// The values a run reads, in the order run takes them back: outputs,
+	// final states, then for training the loss and the gradients.
+	targets := append([]*gorgonia.Node(nil), p.outputs...)
+	for _, u := range p.recurrent {
+		targets = append(targets, u.Final...)
 	}
-	p.vm, err = nodes.NewTapeMachine(p.g, gorgonia.BindDualValues(p.learnables...))
+	if p.key.train {
+		grads, err := gorgonia.Grad(p.loss, p.learnables...)
+		if err != nil {
+			return errors.Wrapf(err, "graph: differentiating the %v", p.key)
+		}
+		targets = append(append(targets, p.loss), grads...)
+	}
+	p.direct, err = newDirectRun(p.g, targets)
 	return errors.Wrapf(err, "graph: compiling the %v", p.key)
 }
 
@@ -472,11 +481,43 @@ func (p *program) run() error {
 	if err := p.direct.run(); err != nil {
 		return err
 	}
-	for i, k := range p.direct.outputs {
-		p.outVals[i] = p.direct.vals[k]
+	vals := p.direct.vals
+	at := p.direct.targets
+	for i := range p.outVals {
+		p.outVals[i], at = vals[at[0]], at[1:]
 	}
-	for i, k := range p.direct.finals {
-		*p.final[i] = p.direct.vals[k]
+	for i := range p.final {
+		*p.final[i], at = vals[at[0]], at[1:]
+	}
+	if !p.key.train {
+		return nil
+	}
+	p.lossVal, at = vals[at[0]], at[1:]
+	for i, vg := range p.valueGrads {
+		if err := accumulate(vg.(learnable), vals[at[i]]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// accumulate adds the gradient g of a run to l's.
+func accumulate(l learnable, g gorgonia.Value) error {
+	d, ok := g.(*tensor.Dense)
+	if !ok || d.Dtype() != l.grad.Dtype() || d.Shape().TotalSize() != l.grad.Shape().TotalSize() {
+		return errors.Errorf("the gradient of %s is %v, want a %v tensor of shape %v", l.Name(), g, l.grad.Dtype(), l.grad.Shape())
+	}
+	switch d.Dtype() {
+	case tensor.Float64:
+		dst := l.grad.Float64s()
+		for i, v := range d.Float64s() {
+			dst[i] += v
+		}
+	case tensor.Float32:
+		dst := l.grad.Float32s()
+		for i, v := range d.Float32s() {
+			dst[i] += v
+		}
 	}
 	return nil
 }
@@ -619,11 +660,7 @@ func scalar(v gorgonia.Value) float64 {
 // zeroGrads clears the gradients a failed step left behind: Gorgonia adds
 // every run's gradients to the previous ones until a solver zeroes them.
 func (p *program) zeroGrads() {
-	for _, l := range p.learnables {
-		if g, err := l.Grad(); err == nil {
-			if d, ok := g.(*tensor.Dense); ok {
-				d.Zero()
-			}
-		}
+	for _, vg := range p.valueGrads {
+		vg.(learnable).grad.Zero()
 	}
 }

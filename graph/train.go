@@ -52,8 +52,8 @@ func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 		return 0, nil, err
 	}
 	p.feed(b, carried, true)
-	defer p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
+	defer p.reset()
+	if err := p.run(); err != nil {
 		p.zeroGrads()
 		return 0, nil, errors.Wrapf(err, "graph: train step on the %v", p.key)
 	}
