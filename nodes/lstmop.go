@@ -674,6 +674,9 @@ type lstmBuffers[T float] struct {
 	// one sequence); w is W itself, for a backward pass that needs wt.
 	transposed bool
 	w          []T
+	// Steps lo to hi-1 are those from the first to the last that are not
+	// padding only, in reading order.
+	lo, hi int
 
 	dz               []T // T·B×4H
 	dh, dc, dhp, dcp []T // B×H, the running gradients of the states
@@ -718,14 +721,30 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 			copy(s.mask[k*b:(k+1)*b], lstmData[T](ts[p+lstmParams+t]))
 		}
 	}
-	// Z = X·Wᵀ + b, every step at once.
-	for row := range n * b {
+	// Z = X·Wᵀ + b, every step at once: every step from the first to the
+	// last that is not padding only. The steps before and after are
+	// skipped, and so are their rows of the products here and in the
+	// backward pass: a batch run on the graph of a longer one (step
+	// buckets) pays next to nothing for its extra steps.
+	s.lo, s.hi = 0, n
+	if op.masked {
+		for s.lo < n && allZero(s.mask[s.lo*b:(s.lo+1)*b]) {
+			s.lo++
+		}
+		for s.hi > s.lo && allZero(s.mask[(s.hi-1)*b:s.hi*b]) {
+			s.hi--
+		}
+	}
+	lo, rows := s.lo*b, (s.hi-s.lo)*b
+	for row := lo; row < lo+rows; row++ {
 		copy(s.gates[row*g4:(row+1)*g4], bias)
 	}
-	if s.transposed {
-		lstmGemm(false, false, n*b, g4, f, s.x, f, s.wt, g4, 1, s.gates, g4)
-	} else {
-		lstmGemm(false, true, n*b, g4, f, s.x, f, w, f, 1, s.gates, g4)
+	if rows > 0 {
+		if s.transposed {
+			lstmGemm(false, false, rows, g4, f, s.x[lo*f:], f, s.wt, g4, 1, s.gates[lo*g4:], g4)
+		} else {
+			lstmGemm(false, true, rows, g4, f, s.x[lo*f:], f, w, f, 1, s.gates[lo*g4:], g4)
+		}
 	}
 	copy(s.hs[:bh], lstmData[T](ts[p+lstmH0]))
 	copy(s.cs[:bh], lstmData[T](ts[p+lstmC0]))
@@ -932,15 +951,27 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	copy(s.dh0, dh)
 	copy(s.dc0, dc)
 	// dWᵀ = Xᵀ·dZ, dR = dZᵀ·H, db = Σ_rows dZ and dX = dZ·W, each over
-	// every step at once.
-	lstmGemm(true, false, f, g4, n*b, s.x, f, s.dz, g4, 0, s.dwt, g4)
+	// every step at once, but for the steps of padding only before and
+	// after the others, whose rows of dZ are zero.
+	lo, rows := s.lo*b, (s.hi-s.lo)*b
+	if rows == 0 {
+		clear(s.dw)
+		clear(s.dr)
+		clear(s.db)
+		clear(s.dx)
+		return true
+	}
+	dz := s.dz[lo*g4 : (lo+rows)*g4]
+	lstmGemm(true, false, f, g4, rows, s.x[lo*f:], f, dz, g4, 0, s.dwt, g4)
 	lstmTranspose(s.dw, s.dwt, f, g4)
-	lstmGemm(true, false, g4, h, n*b, s.dz, g4, s.hs[:n*bh], h, 0, s.dr, h)
-	gruColumnSums(s.db, s.dz, s.ones, g4)
+	lstmGemm(true, false, g4, h, rows, dz, g4, s.hs[lo*h:], h, 0, s.dr, h)
+	gruColumnSums(s.db, dz, s.ones[:rows], g4)
 	if !s.transposed {
 		lstmTranspose(s.wt, s.w, g4, f)
 	}
-	lstmGemm(false, true, n*b, f, g4, s.dz, g4, s.wt, g4, 0, s.dx, f)
+	clear(s.dx[:lo*f])
+	clear(s.dx[(lo+rows)*f:])
+	lstmGemm(false, true, rows, f, g4, dz, g4, s.wt, g4, 0, s.dx[lo*f:], f)
 	return true
 }
 

@@ -89,6 +89,7 @@ func lstmCases() []lstmCase {
 		{name: "leading steps of padding only", steps: 6, b: 2, mode: Sequence, mask: leftPadded(6, 3, 2)},
 		{name: "trailing steps of padding only", steps: 6, b: 2, mode: Last, mask: rightPadded(6, 3, 2)},
 		{name: "reverse steps of padding only", steps: 6, b: 2, mode: Sequence, reverse: true, mask: leftPadded(6, 2, 3)},
+		{name: "padding only", steps: 3, b: 2, mode: Sequence, mask: [][]float64{{0, 0}, {0, 0}, {0, 0}}},
 		{name: "one timestep", steps: 1, b: 3, mode: Sequence},
 		{name: "one timestep masked last", steps: 1, b: 3, mode: Last, mask: [][]float64{{1, 0, 1}}},
 		{name: "relu state softsign gate", steps: 5, b: 3, mode: Sequence, opts: []Option{WithStateActivation(nodes.ReLU), WithGateActivation(nodes.Softsign)}},
