@@ -9,5 +9,6 @@
 // picks its kernels for the CPU it detects when the library loads, before
 // any Go code runs; where it misdetects the CPU (Debian's 0.3.21 takes some
 // AVX-512 CPUs for older ones), set OPENBLAS_CORETYPE (Cooperlake, SkylakeX,
-// Haswell, ...) in the program's environment.
+// Haswell, ...) in the program's environment. Misdetected reports it, and
+// package nodes then keeps seqgraph's own gemm rather than run slow kernels.
 package openblas

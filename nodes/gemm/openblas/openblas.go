@@ -7,7 +7,10 @@ package openblas
 import "C"
 
 import (
+	"slices"
 	"unsafe"
+
+	"golang.org/x/sys/cpu"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -75,4 +78,29 @@ func (Implementation) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a
 			C.double(alpha), (*C.double)(unsafe.Pointer(&a[0])), C.blasint(lda),
 			(*C.double)(unsafe.Pointer(&b[0])), C.blasint(ldb), C.double(beta), (*C.double)(unsafe.Pointer(&c[0])), C.blasint(ldc))
 	}
+}
+
+// CoreName returns the name of the CPU core OpenBLAS chose its kernels for
+// ("Cooperlake", "Haswell", "Prescott", ...).
+func CoreName() string { return C.GoString(C.openblas_get_corename()) }
+
+// Misdetected reports whether OpenBLAS chose kernels for an older CPU than
+// the one it runs on: none of its AVX-512 core types on a CPU with AVX-512F,
+// or none with AVX2 on a CPU with AVX2 and FMA. Debian's OpenBLAS 0.3.21
+// takes some recent CPUs for a Prescott, whose kernels run our products at
+// a third of the speed.
+func Misdetected() bool { return misdetected(CoreName(), cpu.X86.HasAVX512F, cpu.X86.HasAVX2 && cpu.X86.HasFMA) }
+
+func misdetected(core string, avx512, avx2 bool) bool {
+	// The core types of OpenBLAS 0.3.21 with AVX-512 kernels, and those
+	// with AVX2 ones.
+	with512 := []string{"SkylakeX", "Cooperlake", "SapphireRapids"}
+	with2 := append([]string{"Haswell", "Zen"}, with512...)
+	switch {
+	case avx512:
+		return !slices.Contains(with512, core)
+	case avx2:
+		return !slices.Contains(with2, core)
+	}
+	return false
 }

@@ -67,3 +67,25 @@ func TestOpenBLAS(t *testing.T) {
 		}
 	}
 }
+
+func TestMisdetected(t *testing.T) {
+	for _, c := range []struct {
+		core         string
+		avx512, avx2 bool
+		want         bool
+	}{
+		{"Cooperlake", true, true, false},
+		{"SkylakeX", true, true, false},
+		{"Prescott", true, true, true},
+		{"Haswell", true, true, true},
+		{"Haswell", false, true, false},
+		{"Zen", false, true, false},
+		{"Prescott", false, true, true},
+		{"Prescott", false, false, false},
+	} {
+		if got := misdetected(c.core, c.avx512, c.avx2); got != c.want {
+			t.Errorf("misdetected(%q, avx512 %v, avx2 %v) = %v, want %v", c.core, c.avx512, c.avx2, got, c.want)
+		}
+	}
+	t.Logf("OpenBLAS runs %s kernels here; misdetected: %v", CoreName(), Misdetected())
+}
