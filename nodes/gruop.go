@@ -111,7 +111,9 @@ type GRULayer struct {
 //
 // each a product over the whole sequence (before multiplication the
 // candidate rows of R multiply Q, not H, so dR takes two); dH0 is the final
-// dh.
+// dh. With masks, these products and the input projection leave out the
+// steps of padding only before the first and after the last step that is
+// not, whose rows of dZ and dA are zero.
 func NewGRULayer(spec GRUSpec) (*GRULayer, error) {
 	op, args, err := newGRUOp(spec)
 	if err != nil {
@@ -646,6 +648,9 @@ type gruBuffers[T float] struct {
 	// wt and rt are Wᵀ (F×3H) and Rᵀ (H×3H), so that every product has
 	// operands with long rows, as in lstmBuffers.
 	wt, rt []T
+	// Steps lo to hi-1 are those from the first to the last that are not
+	// padding only, in reading order.
+	lo, hi int
 
 	dz []T // T·B×3H, the gradients of the input part of the pre-activations
 	da []T // T·B×3H after multiplication: those of the recurrent part; nil before
@@ -693,11 +698,26 @@ func gruForward[T float](op *gruOp, ts []*tensor.Dense) {
 			copy(s.mask[k*b:(k+1)*b], lstmData[T](ts[p+op.params()+t]))
 		}
 	}
-	// The input parts X·Wᵀ + b, every step at once.
-	for row := range n * b {
+	// The input parts X·Wᵀ + b, every step at once: every step from the
+	// first to the last that is not padding only. The steps before and
+	// after are skipped, and so are their rows of the products here and in
+	// the backward pass, as in lstmForward.
+	s.lo, s.hi = 0, n
+	if op.masked {
+		for s.lo < n && allZero(s.mask[s.lo*b:(s.lo+1)*b]) {
+			s.lo++
+		}
+		for s.hi > s.lo && allZero(s.mask[(s.hi-1)*b:s.hi*b]) {
+			s.hi--
+		}
+	}
+	lo, rows := s.lo*b, (s.hi-s.lo)*b
+	for row := lo; row < lo+rows; row++ {
 		copy(s.gates[row*g3:(row+1)*g3], bias)
 	}
-	lstmGemm(false, false, n*b, g3, f, s.x, f, s.wt, g3, 1, s.gates, g3)
+	if rows > 0 {
+		lstmGemm(false, false, rows, g3, f, s.x[lo*f:], f, s.wt, g3, 1, s.gates[lo*g3:], g3)
+	}
 	copy(s.hs[:bh], lstmData[T](ts[p+gruH0]))
 	for k := range n {
 		z := s.gates[k*b*g3 : (k+1)*b*g3]
@@ -882,20 +902,35 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 	}
 	copy(s.dh0, dh)
 	// dWᵀ = Xᵀ·dZ, db = Σ_rows dZ and dX = dZ·W, each over every step at
-	// once; then dR (and dbR) likewise.
-	lstmGemm(true, false, f, g3, n*b, s.x, f, s.dz, g3, 0, s.dwt, g3)
+	// once; then dR (and dbR) likewise. Each leaves out the steps of
+	// padding only before and after the others (see gruForward): their
+	// rows of dZ and dA are zero, and their rows of dX are cleared.
+	lo, rows := s.lo*b, (s.hi-s.lo)*b
+	if rows == 0 {
+		clear(s.dw)
+		clear(s.dr)
+		clear(s.db)
+		clear(s.dx)
+		clear(s.drb) // nil before multiplication
+		return true
+	}
+	dz, ones := s.dz[lo*g3:(lo+rows)*g3], s.ones[:rows]
+	lstmGemm(true, false, f, g3, rows, s.x[lo*f:], f, dz, g3, 0, s.dwt, g3)
 	lstmTranspose(s.dw, s.dwt, f, g3)
-	gruColumnSums(s.db, s.dz, s.ones, g3)
-	lstmGemm(false, true, n*b, f, g3, s.dz, g3, s.wt, g3, 0, s.dx, f)
-	hs := s.hs[:n*bh]
+	gruColumnSums(s.db, dz, ones, g3)
+	clear(s.dx[:lo*f])
+	clear(s.dx[(lo+rows)*f:])
+	lstmGemm(false, true, rows, f, g3, dz, g3, s.wt, g3, 0, s.dx[lo*f:], f)
+	hs := s.hs[lo*h : (lo+rows)*h]
 	if l.before {
-		lstmGemm(true, false, 2*h, h, n*b, s.dz, g3, hs, h, 0, s.dr, h)
-		lstmGemm(true, false, h, h, n*b, s.dz[2*h:], g3, s.q, h, 0, s.dr[2*h*h:], h)
+		lstmGemm(true, false, 2*h, h, rows, dz, g3, hs, h, 0, s.dr, h)
+		lstmGemm(true, false, h, h, rows, dz[2*h:], g3, s.q[lo*h:(lo+rows)*h], h, 0, s.dr[2*h*h:], h)
 	} else {
-		lstmGemm(true, false, g3, h, n*b, s.da, g3, hs, h, 0, s.dr, h)
+		da := s.da[lo*g3 : (lo+rows)*g3]
+		lstmGemm(true, false, g3, h, rows, da, g3, hs, h, 0, s.dr, h)
 		// dA and dZ share their r and z columns.
 		copy(s.drb, s.db[:2*h])
-		gruColumnSums(s.drb[2*h:], s.da[2*h:], s.ones, g3)
+		gruColumnSums(s.drb[2*h:], da[2*h:], ones, g3)
 	}
 	return true
 }

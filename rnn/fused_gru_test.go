@@ -28,6 +28,12 @@ func mixedPadding() [][]float64 {
 	return [][]float64{{1, 0, 1, 0}, {1, 0, 1, 1}, {1, 1, 1, 1}, {0, 1, 1, 1}, {0, 1, 1, 0}}
 }
 
+// paddingAtBothEnds returns masks for 2 sequences of 7 steps with steps of
+// padding only at the start, inside and at the end.
+func paddingAtBothEnds() [][]float64 {
+	return [][]float64{{0, 0}, {1, 0}, {0, 0}, {0, 1}, {1, 1}, {0, 0}, {0, 0}}
+}
+
 // gruCases are the layers on which the fused path must equal the gate-node
 // path: the LSTM's cases (every option a GRU takes too) and mixed padding.
 func gruCases() []lstmCase {
@@ -36,6 +42,10 @@ func gruCases() []lstmCase {
 		lstmCase{name: "mixed padding last", steps: 5, b: 4, mode: Last, mask: mixedPadding()},
 		lstmCase{name: "reverse mixed padding sequence", steps: 5, b: 4, mode: Sequence, reverse: true, mask: mixedPadding()},
 		lstmCase{name: "reverse mixed padding last", steps: 5, b: 4, mode: Last, reverse: true, mask: mixedPadding()},
+		// Steps of padding only at both ends and inside: the fused layer
+		// leaves those at the ends out of its whole-sequence products.
+		lstmCase{name: "padding only at both ends and inside", steps: 7, b: 2, mode: Sequence, mask: paddingAtBothEnds()},
+		lstmCase{name: "reverse padding only at both ends and inside", steps: 7, b: 2, mode: Last, reverse: true, mask: paddingAtBothEnds()},
 	)
 }
 
@@ -241,6 +251,107 @@ func TestUnrollGRUMatchesUnroll(t *testing.T) {
 		}
 	}
 	t.Logf("largest difference over every case %.2g", worst)
+}
+
+// TestUnrollGRUPaddingChangesBetweenRuns runs a fused layer first without
+// padding, then, on the same graph and buffers, with steps of padding only
+// (at both ends and inside, or everywhere: a batch on a step bucket's
+// graph), and compares the second run to the gate-node path: the rows of
+// the gradients that the layer leaves out of its products must not keep
+// the first run's values.
+func TestUnrollGRUPaddingChangesBetweenRuns(t *testing.T) {
+	const steps, b = 7, 2
+	for _, rm := range resetModes {
+		for _, reverse := range []bool{false, true} {
+			for _, second := range []struct {
+				name string
+				mask [][]float64
+			}{
+				{"both ends and inside", paddingAtBothEnds()},
+				{"padding only", rightPadded(steps, 0, 0)},
+			} {
+				name := rm.String() + "/" + second.name
+				if reverse {
+					name += "/reverse"
+				}
+				t.Run(name, func(t *testing.T) {
+					c := lstmCase{steps: steps, b: b, mode: Sequence, reverse: reverse, mask: rightPadded(steps, steps, steps)}
+					fused := buildGRUCase(t, c, rm, tensor.Float64, false, UnrollGRU)
+					c.mask = second.mask
+					want := buildGRUCase(t, c, rm, tensor.Float64, false, unrollGRUGates).run(t)
+					setMasks := func() {
+						for i, m := range c.mask {
+							ns := fused.g.ByName(fmt.Sprintf("mask/t%d", i))
+							if len(ns) != 1 {
+								t.Fatalf("%d nodes called mask/t%d", len(ns), i)
+							}
+							copy(ns[0].Value().Data().([]float64), m)
+						}
+					}
+					got := runGraphTwice(t, fused, setMasks)
+					t.Logf("largest difference %.2g", compareRuns(t, "fused, second run", got, want, 1e-12))
+				})
+			}
+		}
+	}
+}
+
+// runGraphTwice runs gg's graph twice on one tape machine, calling between
+// before the second run, and returns the values of that run.
+func runGraphTwice(t testing.TB, gg *gruGraph, between func()) map[string][]float64 {
+	t.Helper()
+	return runTwice(t, gg.g, gg.u, gg.cost, gg.wrt, between)
+}
+
+// runTwice runs the graph g of the unrolled layer u twice on one tape
+// machine, calling between before the second run, and returns the outputs,
+// final states, cost and gradients with respect to wrt of that run.
+func runTwice(t testing.TB, g *gorgonia.ExprGraph, u *Unrolled, cost *gorgonia.Node, wrt gorgonia.Nodes, between func()) map[string][]float64 {
+	t.Helper()
+	if _, err := gorgonia.Grad(cost, wrt...); err != nil {
+		t.Fatal(err)
+	}
+	reads := map[string]*gorgonia.Node{"cost": cost}
+	for i, n := range u.Final {
+		reads[[]string{"final hidden", "final cell"}[i]] = n
+	}
+	for i, n := range u.Outputs {
+		reads[fmt.Sprintf("output %d", i)] = n
+	}
+	values := map[string]*gorgonia.Value{}
+	for name, n := range reads {
+		v := new(gorgonia.Value)
+		gorgonia.Read(n, v)
+		values[name] = v
+	}
+	vm, err := nodes.NewTapeMachine(g, gorgonia.BindDualValues(wrt...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	got := map[string][]float64{}
+	for run := range 2 {
+		if run == 1 {
+			between()
+		}
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range values {
+			got[name] = floats(*v)
+		}
+		for _, n := range wrt {
+			d, err := n.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got["d"+n.Name()] = floats(d)
+			// The tape machine adds each run's gradient to the last.
+			d.(*tensor.Dense).Zero()
+		}
+		vm.Reset()
+	}
+	return got
 }
 
 // TestUnrollGRUMatchesUnrollAtSize compares the paths on a layer large

@@ -313,6 +313,46 @@ func TestUnrollLSTMMatchesUnroll(t *testing.T) {
 	}
 }
 
+// TestUnrollLSTMPaddingChangesBetweenRuns runs a fused layer without
+// padding, then with steps of padding only at both ends and inside (or
+// padding only) on the same graph and buffers: what the second run leaves
+// out of its products must not keep the first run's values.
+func TestUnrollLSTMPaddingChangesBetweenRuns(t *testing.T) {
+	const steps, b = 7, 2
+	for _, reverse := range []bool{false, true} {
+		for _, second := range []struct {
+			name string
+			mask [][]float64
+		}{
+			{"both ends and inside", paddingAtBothEnds()},
+			{"padding only", rightPadded(steps, 0, 0)},
+		} {
+			name := second.name
+			if reverse {
+				name += "/reverse"
+			}
+			t.Run(name, func(t *testing.T) {
+				c := lstmCase{steps: steps, b: b, mode: Sequence, reverse: reverse, mask: rightPadded(steps, steps, steps)}
+				fused := buildLSTMCase(t, c, tensor.Float64, false, UnrollLSTM)
+				c.mask = second.mask
+				want := buildLSTMCase(t, c, tensor.Float64, false, unrollGates)
+				setMasks := func() {
+					for i, m := range c.mask {
+						ns := fused.g.ByName(fmt.Sprintf("mask/t%d", i))
+						if len(ns) != 1 {
+							t.Fatalf("%d nodes called mask/t%d", len(ns), i)
+						}
+						copy(ns[0].Value().Data().([]float64), m)
+					}
+				}
+				got := runTwice(t, fused.g, fused.u, fused.cost, fused.wrt, setMasks)
+				wantVals := runTwice(t, want.g, want.u, want.cost, want.wrt, func() {})
+				t.Logf("largest difference %.2g", compareRuns(t, "fused, second run", got, wantVals, 1e-12))
+			})
+		}
+	}
+}
+
 // TestUnrollLSTMNodes checks the nodes UnrollLSTM returns: the output after
 // the last timestep read is the final hidden state, as with Unroll.
 func TestUnrollLSTMNodes(t *testing.T) {
