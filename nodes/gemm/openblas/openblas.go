@@ -89,7 +89,9 @@ func CoreName() string { return C.GoString(C.openblas_get_corename()) }
 // or none with AVX2 on a CPU with AVX2 and FMA. Debian's OpenBLAS 0.3.21
 // takes some recent CPUs for a Prescott, whose kernels run our products at
 // a third of the speed.
-func Misdetected() bool { return misdetected(CoreName(), cpu.X86.HasAVX512F, cpu.X86.HasAVX2 && cpu.X86.HasFMA) }
+func Misdetected() bool {
+	return misdetected(CoreName(), cpu.X86.HasAVX512F, cpu.X86.HasAVX2 && cpu.X86.HasFMA)
+}
 
 func misdetected(core string, avx512, avx2 bool) bool {
 	// The core types of OpenBLAS 0.3.21 with AVX-512 kernels, and those
