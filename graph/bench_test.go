@@ -174,3 +174,37 @@ func BenchmarkVowelsEpoch(b *testing.B) {
 	}
 	b.ReportMetric(100*compiling.Seconds()/total.Seconds(), "%compiling")
 }
+
+// BenchmarkCompile builds, differentiates and orders the training graph of
+// the reference network (fused LSTM) for sequences of T steps, and reports
+// the time per compilation (Network.CompileTime) and per timestep, which
+// stays flat when the cost is linear in T. Step buckets are off, so that
+// the graph has exactly T steps.
+func BenchmarkCompile(b *testing.B) {
+	for _, steps := range []int{30, 100, 300, 1000} {
+		b.Run(fmt.Sprintf("T=%d", steps), func(b *testing.B) {
+			bt := referenceBatch(b, steps)
+			var compiling time.Duration
+			for range b.N {
+				net, err := NewNetwork([]Layer{
+					SequenceInput(12), LSTM(100, WithOutputMode(rnn.Last)),
+					FullyConnected(9), Softmax(), ClassificationOutput(),
+				}, WithStepBuckets(false))
+				if err != nil {
+					b.Fatal(err)
+				}
+				solver, err := optim.NewAdam()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := net.TrainStep(bt, solver); err != nil {
+					b.Fatal(err)
+				}
+				compiling += net.CompileTime()
+			}
+			ms := compiling.Seconds() * 1e3 / float64(b.N)
+			b.ReportMetric(ms, "ms/compile")
+			b.ReportMetric(ms*1e3/float64(steps), "µs/timestep")
+		})
+	}
+}

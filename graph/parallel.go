@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -65,19 +66,26 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	}
 	results := make([]result, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	run := func(w int) {
 		from, to := w*b.B/workers, (w+1)*b.B/workers
 		net := n
 		if w > 0 {
 			net = n.workers[w-1]
 		}
-		wg.Add(1)
-		go func(w int, net *Network, shard *dataset.Batch) {
-			defer wg.Done()
-			loss, p, err := net.forwardBackward(shard)
-			results[w] = result{loss, p, shard, err}
-		}(w, net, shardOf(b, from, to))
+		shard := shardOf(b, from, to)
+		loss, p, err := net.forwardBackward(shard)
+		results[w] = result{loss, p, shard, err}
 	}
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			run(w)
+		}(w)
+	}
+	// The first shard runs on this goroutine, which would otherwise only
+	// wait.
+	run(0)
 	wg.Wait()
 	zeroAll := func() {
 		for _, r := range results {
@@ -156,30 +164,25 @@ func (n *Network) forwardBackward(b *dataset.Batch) (float64, *program, error) {
 }
 
 // scaleInto sets dst to dst*w when src is nil, and adds src*w to dst
-// otherwise.
+// otherwise, with gonum's vectorised BLAS routines: the gather of the
+// workers' gradients is serial, so its speed counts against the speed-up.
 func scaleInto(dst, src *tensor.Dense, w float64) {
-	switch d := dst.Data().(type) {
-	case []float64:
+	var impl gonum.Implementation
+	switch dst.Dtype() {
+	case tensor.Float64:
+		d := dst.Float64s()
 		if src == nil {
-			for i := range d {
-				d[i] *= w
-			}
+			impl.Dscal(len(d), w, d, 1)
 			return
 		}
-		for i, v := range src.Data().([]float64) {
-			d[i] += w * v
-		}
-	case []float32:
-		fw := float32(w)
+		impl.Daxpy(len(d), w, src.Float64s(), 1, d, 1)
+	case tensor.Float32:
+		d := dst.Float32s()
 		if src == nil {
-			for i := range d {
-				d[i] *= fw
-			}
+			impl.Sscal(len(d), float32(w), d, 1)
 			return
 		}
-		for i, v := range src.Data().([]float32) {
-			d[i] += fw * v
-		}
+		impl.Saxpy(len(d), float32(w), src.Float32s(), 1, d, 1)
 	}
 }
 
