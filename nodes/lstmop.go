@@ -805,8 +805,18 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 		lstmActivate(state, zr[2*hidden:3*hidden])
 		lstmActivate(gate, zr[3*hidden:])
 		flushSubnormals(zr)
-		zi, zf, zg, zo := zr[:hidden], zr[hidden:2*hidden], zr[2*hidden:3*hidden], zr[3*hidden:]
 		scr := sc[lo:hi]
+		if z32, ok := any(zr).([]float32); ok && w == 1 {
+			// float32 rows of real steps: vectorised, with the
+			// subnormal results flushed.
+			s32 := any(scr).([]float32)
+			vecmath.LSTMCell32(s32, z32, any(cp).([]float32))
+			copy(cr, scr)
+			lstmActivate(state, scr)
+			vecmath.MulFlush32(any(hr).([]float32), z32[3*hidden:], s32)
+			continue
+		}
+		zi, zf, zg, zo := zr[:hidden], zr[hidden:2*hidden], zr[2*hidden:3*hidden], zr[3*hidden:]
 		for j := range hidden {
 			scr[j] = zf[j]*cp[j] + zi[j]*zg[j]
 		}

@@ -68,3 +68,36 @@ func FlushSubnormals32(v []float32) {
 		v[k+i] = flush32(x)
 	}
 }
+
+// LSTMCell32 sets c to the new cell state of one LSTM step for one
+// sequence of n = len(c) hidden units from the step's gate activations
+// (gates holds i, f, g, o one after the other, 4n values) and the cell
+// state cPrev before it: c = f ⊙ cPrev + i ⊙ g, with subnormal results set
+// to zero as LSTMStepBackward32 does. c must not overlap the others. It
+// panics if a length is wrong.
+func LSTMCell32(c, gates, cPrev []float32) {
+	n := len(c)
+	if len(gates) != 4*n || len(cPrev) != n {
+		panic("vecmath: LSTMCell32: lengths do not match")
+	}
+	k := lstmCellAsm(best, c, gates, cPrev)
+	i, f, g := gates[k:n], gates[n+k:2*n], gates[2*n+k:3*n]
+	f, g = f[:len(i)], g[:len(i)]
+	cp, cr := cPrev[k:][:len(i)], c[k:][:len(i)]
+	for j, x := range i {
+		cr[j] = flush32(f[j]*cp[j] + x*g[j])
+	}
+}
+
+// MulFlush32 sets dst[i] = a[i]·b[i] for every i, with subnormal results
+// set to zero. dst may be a or b. It panics if the lengths differ.
+func MulFlush32(dst, a, b []float32) {
+	if len(a) != len(dst) || len(b) != len(dst) {
+		panic("vecmath: MulFlush32: lengths do not match")
+	}
+	k := mulFlushAsm(best, dst, a, b)
+	a, b = a[k:][:len(dst)-k], b[k:][:len(dst)-k]
+	for j, x := range a {
+		dst[k+j] = flush32(x * b[j])
+	}
+}

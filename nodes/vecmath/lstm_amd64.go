@@ -43,3 +43,30 @@ func flushAsm(p path, v []float32) int {
 	flushAVX2(&v[0], n)
 	return n
 }
+
+// lstmCellAVX2 is LSTMCell32 on the first n hidden units, n a multiple of 8
+// and > 0; stride is the number of hidden units.
+//
+//go:noescape
+func lstmCellAVX2(c, gates, cPrev *float32, n, stride int)
+
+//go:noescape
+func mulFlushAVX2(dst, a, b *float32, n int)
+
+func lstmCellAsm(p path, c, gates, cPrev []float32) int {
+	n := len(c) &^ 7
+	if p == pathGo || n == 0 {
+		return 0
+	}
+	lstmCellAVX2(&c[0], &gates[0], &cPrev[0], n, len(c))
+	return n
+}
+
+func mulFlushAsm(p path, dst, a, b []float32) int {
+	n := len(dst) &^ 7
+	if p == pathGo || n == 0 {
+		return 0
+	}
+	mulFlushAVX2(&dst[0], &a[0], &b[0], n)
+	return n
+}

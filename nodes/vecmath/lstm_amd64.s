@@ -115,3 +115,52 @@ flushloop:
 	JNZ     flushloop
 	VZEROUPPER
 	RET
+
+// func lstmCellAVX2(c, gates, cPrev *float32, n, stride int)
+TEXT ·lstmCellAVX2(SB), NOSPLIT, $0-40
+	MOVQ c+0(FP), DI
+	MOVQ gates+8(FP), SI
+	MOVQ cPrev+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ stride+32(FP), R10
+	SHLQ $2, R10
+	XORQ R9, R9
+	VBROADCASTSS lstmAbs<>(SB), Y13
+	VBROADCASTSS lstmMinNormal<>(SB), Y14
+
+cellloop:
+	VMOVUPS     (SI), Y0         // i
+	VMOVUPS     (SI)(R10*1), Y1  // f
+	VMOVUPS     (SI)(R10*2), Y2  // g
+	VMOVUPS     (DX)(R9*1), Y3   // cPrev
+	VMULPS      Y3, Y1, Y4       // f·cPrev
+	VFMADD231PS Y2, Y0, Y4       // + i·g
+	FLUSH(Y4, Y5)
+	VMOVUPS     Y4, (DI)(R9*1)
+	ADDQ        $32, SI
+	ADDQ        $32, R9
+	SUBQ        $8, CX
+	JNZ         cellloop
+	VZEROUPPER
+	RET
+
+// func mulFlushAVX2(dst, a, b *float32, n int)
+TEXT ·mulFlushAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ R9, R9
+	VBROADCASTSS lstmAbs<>(SB), Y13
+	VBROADCASTSS lstmMinNormal<>(SB), Y14
+
+mulloop:
+	VMOVUPS (SI)(R9*1), Y0
+	VMULPS  (DX)(R9*1), Y0, Y0
+	FLUSH(Y0, Y1)
+	VMOVUPS Y0, (DI)(R9*1)
+	ADDQ    $32, R9
+	SUBQ    $8, CX
+	JNZ     mulloop
+	VZEROUPPER
+	RET

@@ -200,3 +200,79 @@ func TestFlushSubnormals32(t *testing.T) {
 		}
 	}
 }
+
+// withPath runs f with best set to p, for the exported functions.
+func withPath(p path, f func()) {
+	saved := best
+	best = p
+	defer func() { best = saved }()
+	f()
+}
+
+func TestLSTMCell32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, p := range paths {
+		for _, scale := range []float32{1, 1e-38} {
+			for n := 0; n <= 40; n++ {
+				c := newLSTMCase(rng, n, scale)
+				buf := make([]float32, n+2)
+				buf[0], buf[n+1] = 42, 42
+				withPath(p, func() { LSTMCell32(buf[1:n+1], c.gates, c.cPrev) })
+				if buf[0] != 42 || buf[n+1] != 42 {
+					t.Errorf("%v n=%d: wrote outside c", p, n)
+				}
+				for j := range n {
+					i, f, g := float64(c.gates[j]), float64(c.gates[n+j]), float64(c.gates[2*n+j])
+					want := f*float64(c.cPrev[j]) + i*g
+					got := float64(buf[1+j])
+					switch {
+					case math.Abs(want) < smallestNormal32/2:
+						if got != 0 {
+							t.Errorf("%v n=%d: c[%d] = %g, want 0 (exact %g)", p, n, j, got, want)
+						}
+					case got == 0 && math.Abs(want) < 2*smallestNormal32:
+					case math.Abs(got-want) > 1e-6*(math.Abs(f*float64(c.cPrev[j]))+math.Abs(i*g))+2*smallestNormal32:
+						t.Errorf("%v n=%d: c[%d] = %g, want %g", p, n, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestMulFlush32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, p := range paths {
+		for n := 0; n <= 40; n++ {
+			a, b := make([]float32, n), make([]float32, n)
+			for j := range a {
+				a[j] = float32(rng.NormFloat64())
+				b[j] = float32(rng.NormFloat64())
+				if j%3 == 0 {
+					b[j] *= 1e-38 // some products are subnormal
+				}
+			}
+			want := make([]float32, n)
+			for j := range a {
+				want[j] = a[j] * b[j]
+				if math.Abs(float64(want[j])) < smallestNormal32 {
+					want[j] = 0
+				}
+			}
+			buf := make([]float32, n+2)
+			buf[0], buf[n+1] = 42, 42
+			withPath(p, func() { MulFlush32(buf[1:n+1], a, b) })
+			if buf[0] != 42 || buf[n+1] != 42 {
+				t.Errorf("%v n=%d: wrote outside dst", p, n)
+			}
+			in := append([]float32(nil), a...)
+			withPath(p, func() { MulFlush32(in, in, b) })
+			for j := range want {
+				if buf[1+j] != want[j] || in[j] != want[j] {
+					t.Errorf("%v n=%d: [%d] = %g (in place %g), want %g", p, n, j, buf[1+j], in[j], want[j])
+					break
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,62 @@
+//go:build openblas && cgo
+
+package openblas
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/seqgraph/seqgraph/nodes/gemm"
+)
+
+// BenchmarkLSTMShapes times the float32 products of a fused LSTM layer's
+// training run (batch 32, 12 features, 100 hidden units, T = 100) on
+// OpenBLAS and on seqgraph's gemm, as sub-benchmarks impl=openblas and
+// impl=seqgraph (benchstat -col /impl puts them side by side). Run it with
+// OPENBLAS_NUM_THREADS=1.
+func BenchmarkLSTMShapes(b *testing.B) {
+	shapes := []struct {
+		name    string
+		m, n, k int
+		tA, tB  blas.Transpose
+	}{
+		{"step h·Rᵀ", 32, 400, 100, blas.NoTrans, blas.NoTrans},
+		{"step dz·R", 32, 100, 400, blas.NoTrans, blas.NoTrans},
+		{"sequence X·Wᵀ", 3200, 400, 12, blas.NoTrans, blas.NoTrans},
+		{"sequence Xᵀ·dZ", 12, 400, 3200, blas.Trans, blas.NoTrans},
+		{"sequence dZᵀ·H", 400, 100, 3200, blas.Trans, blas.NoTrans},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	for _, s := range shapes {
+		lda, ldb := s.k, s.n
+		if s.tA == blas.Trans {
+			lda = s.m
+		}
+		if s.tB == blas.Trans {
+			ldb = s.k
+		}
+		a, bm, c := fill(s.m*s.k), fill(s.k*s.n), make([]float32, s.m*s.n)
+		for _, impl := range []struct {
+			name string
+			f    func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+		}{{"openblas", Implementation{}.Sgemm}, {"seqgraph", gemm.Implementation{}.Sgemm}} {
+			b.Run(fmt.Sprintf("shape=%dx%dx%d/impl=%s", s.m, s.n, s.k, impl.name), func(b *testing.B) {
+				for b.Loop() {
+					impl.f(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+				}
+				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
