@@ -13,8 +13,10 @@
 // A Network owns its learnables by name ("lstm1/InputWeights",
 // "fc1/Bias"), created and seeded when the network is. For each batch shape
 // (batch size, sequence length, training or inference, padded or not) it
-// builds a graph, compiles it into a tape machine once and caches it, so
-// that later batches of that shape only copy their data in and run. Graphs
+// builds and differentiates a graph once and caches it, so that later
+// batches of that shape only copy their data in and run. A run calls each
+// op in dependency order on the calling goroutine (graphs that read every
+// named node, for Activations, run on a Gorgonia tape machine). Graphs
 // of every shape share the learnables' tensors, so training in one is
 // training in all.
 //

@@ -16,7 +16,7 @@ import (
 )
 
 // Network is a layer array with its learnables. It builds a Gorgonia graph
-// for each batch shape it meets, compiles it once into a tape machine and
+// for each batch shape it meets, differentiates and compiles it once and
 // keeps it in a cache, so that every later batch of that shape only copies
 // data in and runs.
 //

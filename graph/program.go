@@ -444,8 +444,9 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 	return nil
 }
 
-// compile differentiates a training graph and compiles the tape machine,
-// turning Gorgonia's panics into errors.
+// compile differentiates a training graph and orders the nodes of a direct
+// run (a tape machine for Activations' graphs), turning Gorgonia's panics
+// into errors.
 func (p *program) compile() (err error) {
 	defer func() {
 		if r := recover(); r != nil {

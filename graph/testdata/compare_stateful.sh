@@ -28,10 +28,9 @@
 #
 # Threads: PyTorch runs single-threaded (torch.set_num_threads(1) in the
 # script, plus OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1).
-# Go runs with its default GOMAXPROCS: the tape machine does the work of a
-# step on one goroutine, so it is single-threaded too apart from the Go
-# runtime's own work (GC, and the thread hand-off of Gorgonia's RunAll),
-# which is part of its cost.
+# Go runs with its default GOMAXPROCS: a prediction runs on the calling
+# goroutine, so it is single-threaded too apart from the Go runtime's own
+# work (GC), which is part of its cost.
 #
 # Environment:
 #   OPENBLAS_CORETYPE  passed through to the PyTorch run (see compare_torch.sh).

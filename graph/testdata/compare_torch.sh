@@ -21,9 +21,9 @@
 #
 # Threads: PyTorch runs single-threaded (torch.set_num_threads(1) in the
 # script, plus OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1).
-# Go runs with its default GOMAXPROCS: Gorgonia's tape machine does the work
-# of a training step on one goroutine, so it is single-threaded too apart
-# from the Go runtime's own work (GC), which is part of its cost.
+# Go runs with its default GOMAXPROCS: a training step runs on the calling
+# goroutine, so it is single-threaded too apart from the Go runtime's own
+# work (GC), which is part of its cost.
 #
 # Environment:
 #   OPENBLAS_CORETYPE  passed through to the PyTorch run (e.g. Cooperlake, so
