@@ -1,8 +1,11 @@
 package graph
 
 import (
+	"sort"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // directRun executes a graph by calling each op's Do in dependency order on
@@ -26,6 +29,21 @@ type directRun struct {
 	// targets are the steps of the nodes newDirectRun was given, in its
 	// order: the values the program reads.
 	targets []int
+	// kept holds, for the steps whose op can write its result into a
+	// given tensor (gorgonia.UsePreallocDoer), the value of the last run
+	// when that value shared its memory with no other value of the run
+	// and was not a target: the next run writes into it instead of
+	// allocating. On the gate-node path the elementwise ops and the
+	// gradient sums are most of a step's allocations.
+	kept []*tensor.Dense
+	// spans is scratch for finding the values that share memory.
+	spans []span
+}
+
+// span is the memory of a run's value: bytes [lo, hi) of step i's.
+type span struct {
+	lo, hi uintptr
+	i      int
 }
 
 // directStep is one node of the run: an input whose value is bound to the
@@ -107,6 +125,7 @@ func newDirectRun(g *gorgonia.ExprGraph, targets []*gorgonia.Node) (*directRun, 
 		r.targets = append(r.targets, i)
 	}
 	r.vals = make([]gorgonia.Value, len(r.steps))
+	r.kept = make([]*tensor.Dense, len(r.steps))
 	return r, nil
 }
 
@@ -133,13 +152,57 @@ func (r *directRun) run() (err error) {
 		for _, a := range st.args {
 			r.args = append(r.args, r.vals[a])
 		}
-		v, err := st.op.Do(r.args...)
+		var v gorgonia.Value
+		var err error
+		if k := r.kept[i]; k != nil {
+			v, err = st.op.(gorgonia.UsePreallocDoer).UsePreallocDo(k, r.args...)
+		} else {
+			v, err = st.op.Do(r.args...)
+		}
 		if err != nil {
 			return errors.Wrapf(err, "running %v", st.node.Name())
 		}
 		r.vals[i] = v
 	}
+	r.keep()
 	return nil
+}
+
+// keep sets kept from the values of the run that just ended: the tensor of
+// a step whose op takes a preallocated result, unless that tensor shares
+// memory with any other value (an input, a view of it, a value an op
+// passed through) or is a value the program reads, which must stay as
+// the run left it.
+func (r *directRun) keep() {
+	clear(r.kept)
+	r.spans = r.spans[:0]
+	for i, v := range r.vals {
+		d, ok := v.(*tensor.Dense)
+		if !ok || d.MemSize() == 0 {
+			continue
+		}
+		lo := d.Uintptr()
+		r.spans = append(r.spans, span{lo, lo + d.MemSize(), i})
+	}
+	sort.Slice(r.spans, func(a, b int) bool { return r.spans[a].lo < r.spans[b].lo })
+	shared := make(map[int]bool)
+	end, last := uintptr(0), -1
+	for _, sp := range r.spans {
+		if last >= 0 && sp.lo < end {
+			shared[sp.i], shared[last] = true, true
+		}
+		if sp.hi > end {
+			end, last = sp.hi, sp.i
+		}
+	}
+	for _, t := range r.targets {
+		shared[t] = true
+	}
+	for _, sp := range r.spans {
+		if _, ok := r.steps[sp.i].op.(gorgonia.UsePreallocDoer); ok && !shared[sp.i] {
+			r.kept[sp.i] = r.vals[sp.i].(*tensor.Dense)
+		}
+	}
 }
 
 // reset drops the values of the last run, as a tape machine's Reset does,

@@ -72,46 +72,70 @@ func TestDirectRunEqualsTapeMachine(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			idx := []int{0, 1, 2}
-			b, err := dataset.MakeBatch(src, idx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := net.program(programKey{batch: b.B, steps: b.T, masked: b.Padded()})
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if p.direct == nil {
-				t.Fatalf("%s: the inference program does not run directly", name)
-			}
-			vm, err := nodes.NewTapeMachine(p.g)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			p.feed(b, nil, false)
-			if err := vm.RunAll(); err != nil {
-				t.Fatalf("%s: tape machine: %v", name, err)
-			}
-			want := runValues(p)
-			vm.Reset()
-			vm.Close()
-			if err := p.run(); err != nil {
-				t.Fatalf("%s: direct: %v", name, err)
-			}
-			got := runValues(p)
-			p.reset()
-			if len(got) != len(want) || len(got) == 0 {
-				t.Fatalf("%s: %d values directly, %d on the machine", name, len(got), len(want))
-			}
-			for i := range want {
-				if len(got[i]) != len(want[i]) {
-					t.Fatalf("%s: value %d has %d elements directly, %d on the machine", name, i, len(got[i]), len(want[i]))
+			// Two batches of the same shape in turn: the second direct
+			// run writes into tensors the first one kept.
+			var p *program
+			var vm gorgonia.VM
+			for run, idx := range [][]int{{0, 1, 2}, {2, 0, 1}, {1, 2, 0}} {
+				b, err := dataset.MakeBatch(src, idx)
+				if err != nil {
+					t.Fatal(err)
 				}
-				for j := range want[i] {
-					if got[i][j] != want[i][j] {
-						t.Errorf("%s: value %d[%d] = %v directly, %v on the machine", name, i, j, got[i][j], want[i][j])
-						break
+				if p == nil {
+					if p, err = net.program(programKey{batch: b.B, steps: b.T, masked: true}); err != nil {
+						t.Fatalf("%s: %v", name, err)
 					}
+					if p.direct == nil {
+						t.Fatalf("%s: the inference program does not run directly", name)
+					}
+					if vm, err = nodes.NewTapeMachine(p.g); err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					defer vm.Close()
+				}
+				if b.T != p.key.steps {
+					// Keep one shape: pad the batch to the program's length.
+					if b, err = b.PadSteps(p.key.steps); err != nil {
+						t.Fatal(err)
+					}
+				}
+				p.feed(b, nil, false)
+				if err := vm.RunAll(); err != nil {
+					t.Fatalf("%s: tape machine: %v", name, err)
+				}
+				want := runValues(p)
+				vm.Reset()
+				if err := p.run(); err != nil {
+					t.Fatalf("%s: direct: %v", name, err)
+				}
+				got := runValues(p)
+				p.reset()
+				if len(got) != len(want) || len(got) == 0 {
+					t.Fatalf("%s: %d values directly, %d on the machine", name, len(got), len(want))
+				}
+				for i := range want {
+					if len(got[i]) != len(want[i]) {
+						t.Fatalf("%s run %d: value %d has %d elements directly, %d on the machine", name, run, i, len(got[i]), len(want[i]))
+					}
+					for j := range want[i] {
+						if got[i][j] != want[i][j] {
+							t.Errorf("%s run %d: value %d[%d] = %v directly, %v on the machine", name, run, i, j, got[i][j], want[i][j])
+							break
+						}
+					}
+				}
+			}
+			// The gate-node path's elementwise ops write into the tensors
+			// of the run before: the later runs above did.
+			if c.name == "peephole" {
+				kept := 0
+				for _, k := range p.direct.kept {
+					if k != nil {
+						kept++
+					}
+				}
+				if kept == 0 {
+					t.Errorf("%s: no step writes into a kept tensor", name)
 				}
 			}
 		}
@@ -128,4 +152,43 @@ func runValues(p *program) [][]float64 {
 		out = append(out, toFloat64s((*v).(*tensor.Dense)))
 	}
 	return out
+}
+
+// TestDirectRunKeepsOnlyExclusiveTensors checks which results a direct run
+// keeps for the next to write into: a tensor of its own, but not one that
+// shares memory with another value, nor a value the program reads.
+func TestDirectRunKeepsOnlyExclusiveTensors(t *testing.T) {
+	g := gorgonia.NewGraph()
+	a := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 2), gorgonia.WithName("a"), gorgonia.WithInit(gorgonia.Zeroes()))
+	sum := gorgonia.Must(gorgonia.Add(a, a))
+	op := sum.Op()
+	if _, ok := op.(gorgonia.UsePreallocDoer); !ok {
+		t.Fatalf("%v does not take a preallocated result", op)
+	}
+	dense := func(backing []float64) *tensor.Dense {
+		return tensor.New(tensor.WithShape(2, 2), tensor.WithBacking(backing))
+	}
+	shared := make([]float64, 6)
+	vals := []gorgonia.Value{
+		dense(make([]float64, 4)), // its own memory: kept
+		dense(shared[:4]),         // overlaps the next
+		dense(shared[2:6]),        // overlaps the last
+		dense(make([]float64, 4)), // read by the program
+		dense(make([]float64, 4)), // an input's value: no op
+	}
+	r := &directRun{
+		steps:   []directStep{{op: op}, {op: op}, {op: op}, {op: op}, {}},
+		vals:    vals,
+		kept:    make([]*tensor.Dense, len(vals)),
+		targets: []int{3},
+	}
+	r.keep()
+	for i, want := range []bool{true, false, false, false, false} {
+		if got := r.kept[i] != nil; got != want {
+			t.Errorf("value %d kept: %v, want %v", i, got, want)
+		}
+	}
+	if r.kept[0] != vals[0] {
+		t.Error("the kept tensor is not the run's value")
+	}
 }
