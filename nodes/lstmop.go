@@ -678,7 +678,7 @@ type lstmBuffers[T float] struct {
 	// padding only, in reading order.
 	lo, hi int
 
-	dz               []T // T·B×4H
+	dz               []T // T·B×4H, sharing the memory of gates
 	dh, dc, dhp, dcp []T // B×H, the running gradients of the states
 	dx, dw, dr, db   []T
 	dwt              []T // dWᵀ, F×4H
@@ -908,7 +908,11 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	n, b, f, h := l.steps, l.batch, l.in, l.hidden
 	g4, bh := 4*h, b*h
 	if s.dz == nil {
-		s.dz = make([]T, n*b*g4)
+		// dZ overwrites the gates: a step's gates are read for the last
+		// time by the backward step that computes its dz, which reads
+		// them before it writes. One buffer of T·B×4H instead of two
+		// halves the memory the backward pass streams through.
+		s.dz = s.gates
 		s.dh, s.dc, s.dhp, s.dcp = make([]T, bh), make([]T, bh), make([]T, bh), make([]T, bh)
 		s.dx, s.dw, s.dr, s.db = make([]T, n*b*f), make([]T, g4*f), make([]T, g4*h), make([]T, g4)
 		s.dwt, s.dh0, s.dc0, s.ones = make([]T, f*g4), make([]T, bh), make([]T, bh), make([]T, n*b)

@@ -20,7 +20,8 @@ package vecmath
 // step of the backward pass many times slower on x86: over long sequences
 // vanishing gradients would otherwise fill the buffers with them.
 //
-// The slices must not overlap, except that dcPrev may be dc. It panics if
+// The slices must not overlap, except that dz may be gates (each element is
+// read before it is written) and dcPrev may be dc. It panics if
 // a length is wrong.
 func LSTMStepBackward32(dz, gates, sc, cPrev, dh, dc, dcPrev []float32) {
 	n := len(dh)

@@ -115,6 +115,10 @@ func TestLSTMStepBackward32(t *testing.T) {
 				dz := make([]float32, 4*n)
 				lstmBackwardWith(p, dz, c.gates, c.sc, c.cPrev, c.dh, dc, dc)
 				checkLSTMBackward(t, name+"/in place", wantDc, dc, tolDc)
+				// dz may be gates.
+				g := append([]float32(nil), c.gates...)
+				lstmBackwardWith(p, g, g, c.sc, c.cPrev, c.dh, c.dc, make([]float32, n))
+				checkLSTMBackward(t, name+"/dz in gates", wantDz, g, tolDz)
 			}
 		}
 	}
