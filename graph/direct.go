@@ -36,8 +36,10 @@ type directRun struct {
 	// allocating. On the gate-node path the elementwise ops and the
 	// gradient sums are most of a step's allocations.
 	kept []*tensor.Dense
-	// spans is scratch for finding the values that share memory.
-	spans []span
+	// spans and shared are scratch for finding the values that share
+	// memory.
+	spans  []span
+	shared []bool
 }
 
 // span is the memory of a run's value: bytes [lo, hi) of step i's.
@@ -185,7 +187,11 @@ func (r *directRun) keep() {
 		r.spans = append(r.spans, span{lo, lo + d.MemSize(), i})
 	}
 	sort.Slice(r.spans, func(a, b int) bool { return r.spans[a].lo < r.spans[b].lo })
-	shared := make(map[int]bool)
+	if len(r.shared) != len(r.vals) {
+		r.shared = make([]bool, len(r.vals))
+	}
+	shared := r.shared
+	clear(shared)
 	end, last := uintptr(0), -1
 	for _, sp := range r.spans {
 		if last >= 0 && sp.lo < end {
