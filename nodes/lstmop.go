@@ -721,11 +721,11 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 			copy(s.mask[k*b:(k+1)*b], lstmData[T](ts[p+lstmParams+t]))
 		}
 	}
-	// Z = X·Wᵀ + b, every step at once: every step from the first to the
-	// last that is not padding only. The steps before and after are
-	// skipped, and so are their rows of the products here and in the
-	// backward pass: a batch run on the graph of a longer one (step
-	// buckets) pays next to nothing for its extra steps.
+	// Z = X·Wᵀ + b over the steps from the first to the last that is not
+	// padding only. The steps before and after are skipped, and so are
+	// their rows of the products here and in the backward pass: a batch
+	// run on the graph of a longer one (step buckets) pays next to nothing
+	// for its extra steps.
 	s.lo, s.hi = 0, n
 	if op.masked {
 		for s.lo < n && allZero(s.mask[s.lo*b:(s.lo+1)*b]) {
@@ -735,20 +735,33 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 			s.hi--
 		}
 	}
-	lo, rows := s.lo*b, (s.hi-s.lo)*b
-	for row := lo; row < lo+rows; row++ {
-		copy(s.gates[row*g4:(row+1)*g4], bias)
-	}
-	if rows > 0 {
+	// project computes the input projections of steps [k0, k1).
+	project := func(k0, k1 int) {
+		lo, rows := k0*b, (k1-k0)*b
+		for row := lo; row < lo+rows; row++ {
+			copy(s.gates[row*g4:(row+1)*g4], bias)
+		}
 		if s.transposed {
 			lstmGemm(false, false, rows, g4, f, s.x[lo*f:], f, s.wt, g4, 1, s.gates[lo*g4:], g4)
 		} else {
 			lstmGemm(false, true, rows, g4, f, s.x[lo*f:], f, w, f, 1, s.gates[lo*g4:], g4)
 		}
 	}
+	// The projections are computed a chunk of steps at a time, just
+	// before the steps read them, so that they are still in the core's
+	// own cache (about 256 KiB of them) rather than written out for the
+	// whole sequence first and read back from the shared cache.
+	size := 8
+	if _, ok := any(bias).([]float32); ok {
+		size = 4
+	}
+	chunk := max(1, (256<<10)/(b*g4*size))
 	copy(s.hs[:bh], lstmData[T](ts[p+lstmH0]))
 	copy(s.cs[:bh], lstmData[T](ts[p+lstmC0]))
 	for k := range n {
+		if k >= s.lo && k < s.hi && (k-s.lo)%chunk == 0 {
+			project(k, min(k+chunk, s.hi))
+		}
 		z := s.gates[k*b*g4 : (k+1)*b*g4]
 		hPrev, cPrev := s.hs[k*bh:(k+1)*bh], s.cs[k*bh:(k+1)*bh]
 		var m []T
