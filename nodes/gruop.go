@@ -320,7 +320,7 @@ func (op *gruOp) String() string {
 // WriteHash includes the op's address: every layer owns its buffers, so two
 // layers over the same inputs must never merge into one node.
 func (op *gruOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op) }
-func (op *gruOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
+func (op *gruOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
 
 func (op *gruOp) Type() hm.Type {
 	m, v := gorgonia.TensorType{Dims: 2, Of: op.dt}, gorgonia.TensorType{Dims: 1, Of: op.dt}
@@ -378,7 +378,7 @@ func (op *gruOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	for i, t := range ts {
-		if r, c := op.dims(i); !lstmHasShape(t.Shape(), r, c) {
+		if r, c := op.dims(i); !isMatrix(t.Shape(), r, c) {
 			return nil, errors.Errorf("nodes: %v: input %d has shape %v, want %v", op, i, t.Shape(), op.shape(i))
 		}
 		ts[i] = materialize(t)
@@ -423,7 +423,7 @@ func (op *gruOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.No
 	}
 	grads := make(gorgonia.Nodes, len(in))
 	for i := range t + op.params() {
-		if grads[i], err = gorgonia.ApplyOp(gruGradOp{opBase{1}, op, i}, b); err != nil {
+		if grads[i], err = gorgonia.ApplyOp(layerGradOp{opBase{1}, op, i}, b); err != nil {
 			return nil, errors.Wrapf(err, "nodes: %v: gradient of input %d", op, i)
 		}
 	}
@@ -439,7 +439,7 @@ type gruReadOp struct {
 
 func (op gruReadOp) String() string        { return fmt.Sprintf("%v.hidden[%d]", op.l, op.k) }
 func (op gruReadOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.l) }
-func (op gruReadOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
+func (op gruReadOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
 func (op gruReadOp) Type() hm.Type {
 	return hm.NewFnType(gorgonia.TensorType{Dims: 1, Of: op.l.dt}, gorgonia.TensorType{Dims: 2, Of: op.l.dt})
 }
@@ -480,34 +480,13 @@ func (op gruReadOp) DiffWRT(int) []bool { return []bool{true} }
 // is one 1-element zero per read node.
 func (op gruReadOp) SymDiff(in gorgonia.Nodes, _, _ *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.l.token == nil {
-		tok, err := gorgonia.ApplyOp(gruTokenOp{opBase{1}, op.l}, in[0])
+		tok, err := gorgonia.ApplyOp(layerTokenOp{opBase{1}, op.l}, in[0])
 		if err != nil {
 			return nil, errors.Wrapf(err, "nodes: %v", op)
 		}
 		op.l.token = tok
 	}
 	return gorgonia.Nodes{op.l.token}, nil
-}
-
-// gruTokenOp returns a 1-element zero vector: the gradient the read nodes
-// hand to the layer node.
-type gruTokenOp struct {
-	opBase
-	l *gruOp
-}
-
-func (op gruTokenOp) String() string        { return fmt.Sprintf("%v.token", op.l) }
-func (op gruTokenOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.l) }
-func (op gruTokenOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
-func (op gruTokenOp) Type() hm.Type {
-	v := gorgonia.TensorType{Dims: 1, Of: op.l.dt}
-	return hm.NewFnType(v, v)
-}
-func (op gruTokenOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{1}, nil
-}
-func (op gruTokenOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	return newDense(op.l.dt, tensor.Shape{1}), nil
 }
 
 // gruBackwardOp runs the backward pass of its layer's last run into the
@@ -523,7 +502,7 @@ type gruBackwardOp struct {
 
 func (op *gruBackwardOp) String() string        { return fmt.Sprintf("d%v", op.l) }
 func (op *gruBackwardOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op) }
-func (op *gruBackwardOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
+func (op *gruBackwardOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
 func (op *gruBackwardOp) Type() hm.Type {
 	m, v := gorgonia.TensorType{Dims: 2, Of: op.l.dt}, gorgonia.TensorType{Dims: 1, Of: op.l.dt}
 	ts := []hm.Type{v}
@@ -549,7 +528,7 @@ func (op *gruBackwardOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		if i == 0 {
 			r = 3 * h // R
 		}
-		if !lstmHasShape(t.Shape(), r, h) {
+		if !isMatrix(t.Shape(), r, h) {
 			return nil, errors.Errorf("nodes: %v: input %d has shape %v, want (%d, %d)", op, i+1, t.Shape(), r, h)
 		}
 		ts[i+1] = materialize(t)
@@ -567,41 +546,13 @@ func (op *gruBackwardOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return newDense(l.dt, tensor.Shape{1}), nil
 }
 
-// gruGradOp copies the gradient of input i of the layer out of the buffers
-// of the layer's last backward pass.
-type gruGradOp struct {
-	opBase
-	l *gruOp
-	i int
-}
+func (op *gruOp) dtype() tensor.Dtype { return op.dt }
 
-func (op gruGradOp) String() string        { return fmt.Sprintf("d%v/d%d", op.l, op.i) }
-func (op gruGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.l) }
-func (op gruGradOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
-func (op gruGradOp) shape() tensor.Shape   { return op.l.shape(op.i) }
-func (op gruGradOp) Type() hm.Type {
-	return hm.NewFnType(gorgonia.TensorType{Dims: 1, Of: op.l.dt}, gorgonia.TensorType{Dims: op.shape().Dims(), Of: op.l.dt})
-}
-func (op gruGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
-
-// The value it returns is a view of the layer's gradient buffer, not a
-// copy, as lstmGradOp's is.
-func (op gruGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	var y *tensor.Dense
-	switch op.l.dt {
-	case tensor.Float64:
-		if g := gruGrad[float64](op.l, op.i); g != nil {
-			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
-		}
-	default:
-		if g := gruGrad[float32](op.l, op.i); g != nil {
-			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
-		}
+func (op *gruOp) gradient(i int) any {
+	if op.dt == tensor.Float64 {
+		return gruGrad[float64](op, i)
 	}
-	if y == nil {
-		return nil, errors.Errorf("nodes: %v: read before the backward pass", op)
-	}
-	return y, nil
+	return gruGrad[float32](op, i)
 }
 
 // gruGrad returns the buffer holding the gradient of input i of the layer,
@@ -684,18 +635,18 @@ func gruForward[T float](op *gruOp, ts []*tensor.Dense) {
 		op.buf = s
 	}
 	p := n // the index of W among the inputs
-	lstmTranspose(s.wt, lstmData[T](ts[p+gruW]), g3, f)
-	lstmTranspose(s.rt, lstmData[T](ts[p+gruR]), g3, h)
-	bias := lstmData[T](ts[p+gruB])
+	transposeInto(s.wt, data[T](ts[p+gruW]), g3, f)
+	transposeInto(s.rt, data[T](ts[p+gruR]), g3, h)
+	bias := data[T](ts[p+gruB])
 	var rb []T
 	if !op.before {
-		rb = lstmData[T](ts[p+gruRB])
+		rb = data[T](ts[p+gruRB])
 	}
 	for k := range n {
 		t := op.timeOf(k)
-		copy(s.x[k*b*f:(k+1)*b*f], lstmData[T](ts[t]))
+		copy(s.x[k*b*f:(k+1)*b*f], data[T](ts[t]))
 		if op.masked {
-			copy(s.mask[k*b:(k+1)*b], lstmData[T](ts[p+op.params()+t]))
+			copy(s.mask[k*b:(k+1)*b], data[T](ts[p+op.params()+t]))
 		}
 	}
 	// The input parts X·Wᵀ + b, every step at once: every step from the
@@ -716,9 +667,9 @@ func gruForward[T float](op *gruOp, ts []*tensor.Dense) {
 		copy(s.gates[row*g3:(row+1)*g3], bias)
 	}
 	if rows > 0 {
-		lstmGemm(false, false, rows, g3, f, s.x[lo*f:], f, s.wt, g3, 1, s.gates[lo*g3:], g3)
+		layerGemm(false, false, rows, g3, f, s.x[lo*f:], f, s.wt, g3, 1, s.gates[lo*g3:], g3)
 	}
-	copy(s.hs[:bh], lstmData[T](ts[p+gruH0]))
+	copy(s.hs[:bh], data[T](ts[p+gruH0]))
 	for k := range n {
 		z := s.gates[k*b*g3 : (k+1)*b*g3]
 		hPrev, hNext := s.hs[k*bh:(k+1)*bh], s.hs[(k+1)*bh:(k+2)*bh]
@@ -736,11 +687,11 @@ func gruForward[T float](op *gruOp, ts []*tensor.Dense) {
 		if op.before {
 			// r and z first: the candidate's product needs r ⊙ h.
 			q := s.q[k*bh : (k+1)*bh]
-			lstmGemm(false, false, b, 2*h, h, hPrev, h, s.rt, g3, 1, z, g3)
+			layerGemm(false, false, b, 2*h, h, hPrev, h, s.rt, g3, 1, z, g3)
 			gruResetBefore(op.gate, z, hPrev, q, m, h)
-			lstmGemm(false, false, b, h, h, q, h, s.rt[2*h:], g3, 1, z[2*h:], g3)
+			layerGemm(false, false, b, h, h, q, h, s.rt[2*h:], g3, 1, z[2*h:], g3)
 		} else {
-			lstmGemm(false, false, b, g3, h, hPrev, h, s.rt, g3, 0, s.rec, g3)
+			layerGemm(false, false, b, g3, h, hPrev, h, s.rt, g3, 0, s.rec, g3)
 			gruResetAfter(op.gate, z, s.rec, rb, s.an[k*bh:(k+1)*bh], m, h)
 		}
 		gruUpdate(op.state, z, hPrev, hNext, m, h)
@@ -763,7 +714,7 @@ func gruResetAfter[T float](gate Activation, z, rec, rb, an, m []T, hidden int) 
 		for j := range 2 * hidden {
 			zr[j] += rr[j] + rb[j]
 		}
-		lstmActivate(gate, zr[:2*hidden])
+		activateSlice(gate, zr[:2*hidden])
 		rg, zn, rn, rbn := zr[:hidden], zr[2*hidden:], rr[2*hidden:], rb[2*hidden:]
 		for j := range hidden {
 			a := rn[j] + rbn[j]
@@ -786,7 +737,7 @@ func gruResetBefore[T float](gate Activation, z, hPrev, q, m []T, hidden int) {
 			continue
 		}
 		zr := z[r*g3 : (r+1)*g3]
-		lstmActivate(gate, zr[:2*hidden])
+		activateSlice(gate, zr[:2*hidden])
 		qr, hp := q[lo:hi], hPrev[lo:hi]
 		for j, rg := range zr[:hidden] {
 			qr[j] = rg * hp[j]
@@ -812,7 +763,7 @@ func gruUpdate[T float](state Activation, z, hPrev, h, m []T, hidden int) {
 		}
 		zr := z[r*g3 : (r+1)*g3]
 		zn := zr[2*hidden:]
-		lstmActivate(state, zn)
+		activateSlice(state, zn)
 		zz := zr[hidden : 2*hidden]
 		if w == 1 {
 			for j, c := range zn {
@@ -851,7 +802,7 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 			s.da, s.drb = make([]T, n*b*g3), make([]T, g3)
 		}
 	}
-	r := lstmData[T](ts[1])
+	r := data[T](ts[1])
 	// grads sets dst to the gradient reaching state block k from its read
 	// node, or zero; with add, it adds the gradient to dst.
 	grads := func(dst []T, k int, add bool) {
@@ -861,7 +812,7 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 			}
 			return
 		}
-		g := lstmData[T](ts[op.hIdx[k]])
+		g := data[T](ts[op.hIdx[k]])
 		if !add {
 			copy(dst, g)
 			return
@@ -889,13 +840,13 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 		} else if l.before {
 			gruStepBackward(l.gate, l.state, gates, hPrev, nil, m, dh, dz, nil, dhp, h)
 			// dq = dn̂·R_n, then the reset gate's share, then [dr̂, dẑ]·R_rz.
-			lstmGemm(false, false, b, h, h, dz[2*h:], g3, r[2*h*h:], h, 0, s.dq, h)
+			layerGemm(false, false, b, h, h, dz[2*h:], g3, r[2*h*h:], h, 0, s.dq, h)
 			gruResetBackwardBefore(l.gate, gates, hPrev, s.dq, m, dz, dhp, h)
-			lstmGemm(false, false, b, h, 2*h, dz, g3, r, h, 1, dhp, h)
+			layerGemm(false, false, b, h, 2*h, dz, g3, r, h, 1, dhp, h)
 		} else {
 			da := s.da[k*b*g3 : (k+1)*b*g3]
 			gruStepBackward(l.gate, l.state, gates, hPrev, s.an[k*bh:(k+1)*bh], m, dh, dz, da, dhp, h)
-			lstmGemm(false, false, b, h, g3, da, g3, r, h, 1, dhp, h)
+			layerGemm(false, false, b, h, g3, da, g3, r, h, 1, dhp, h)
 		}
 		grads(dhp, k, true)
 		dh, dhp = dhp, dh
@@ -915,33 +866,33 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 		return true
 	}
 	dz, ones := s.dz[lo*g3:(lo+rows)*g3], s.ones[:rows]
-	lstmGemm(true, false, f, g3, rows, s.x[lo*f:], f, dz, g3, 0, s.dwt, g3)
-	lstmTranspose(s.dw, s.dwt, f, g3)
-	gruColumnSums(s.db, dz, ones, g3)
+	layerGemm(true, false, f, g3, rows, s.x[lo*f:], f, dz, g3, 0, s.dwt, g3)
+	transposeInto(s.dw, s.dwt, f, g3)
+	columnSums(s.db, dz, ones, g3)
 	clear(s.dx[:lo*f])
 	clear(s.dx[(lo+rows)*f:])
-	lstmGemm(false, true, rows, f, g3, dz, g3, s.wt, g3, 0, s.dx[lo*f:], f)
+	layerGemm(false, true, rows, f, g3, dz, g3, s.wt, g3, 0, s.dx[lo*f:], f)
 	hs := s.hs[lo*h : (lo+rows)*h]
 	if l.before {
-		lstmGemm(true, false, 2*h, h, rows, dz, g3, hs, h, 0, s.dr, h)
-		lstmGemm(true, false, h, h, rows, dz[2*h:], g3, s.q[lo*h:(lo+rows)*h], h, 0, s.dr[2*h*h:], h)
+		layerGemm(true, false, 2*h, h, rows, dz, g3, hs, h, 0, s.dr, h)
+		layerGemm(true, false, h, h, rows, dz[2*h:], g3, s.q[lo*h:(lo+rows)*h], h, 0, s.dr[2*h*h:], h)
 	} else {
 		da := s.da[lo*g3 : (lo+rows)*g3]
-		lstmGemm(true, false, g3, h, rows, da, g3, hs, h, 0, s.dr, h)
+		layerGemm(true, false, g3, h, rows, da, g3, hs, h, 0, s.dr, h)
 		// dA and dZ share their r and z columns.
 		copy(s.drb, s.db[:2*h])
-		gruColumnSums(s.drb[2*h:], da[2*h:], ones, g3)
+		columnSums(s.drb[2*h:], da[2*h:], ones, g3)
 	}
 	return true
 }
 
-// gruColumnSums sets dst to the column sums of the len(ones)×len(dst)
+// columnSums sets dst to the column sums of the len(ones)×len(dst)
 // matrix src of row stride ld, as the product onesᵀ·src. The GEMM
 // vectorises it: sumRows' scalar loop over the rows took a tenth of a
 // float32 forward and backward run of the layer (T=30, B=32, H=100), the
 // product a seventh of that.
-func gruColumnSums[T float](dst, src, ones []T, ld int) {
-	lstmGemm(false, false, 1, len(dst), len(ones), ones, len(ones), src, ld, 0, dst, len(dst))
+func columnSums[T float](dst, src, ones []T, ld int) {
+	layerGemm(false, false, 1, len(dst), len(ones), ones, len(ones), src, ld, 0, dst, len(dst))
 }
 
 // gruStepBackward computes, for one step, from the gradient dh of the state

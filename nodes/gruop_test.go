@@ -492,7 +492,7 @@ func TestGRULayerReadBeforeRun(t *testing.T) {
 	if _, err := h.Op().Do(); err == nil {
 		t.Error("read of a state: no error")
 	}
-	if _, err := (gruGradOp{opBase{1}, l.op, 0}).Do(); err == nil {
+	if _, err := (layerGradOp{opBase{1}, l.op, 0}).Do(); err == nil {
 		t.Error("read of a gradient: no error")
 	}
 	bwd := &gruBackwardOp{opBase: opBase{2}, l: l.op, hIdx: []int{-1, -1, -1}}

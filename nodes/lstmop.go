@@ -320,9 +320,9 @@ func (op *lstmOp) String() string {
 // WriteHash includes the op's address: every layer owns its buffers, so two
 // layers over the same inputs must never merge into one node.
 func (op *lstmOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op) }
-func (op *lstmOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
+func (op *lstmOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
 
-func lstmHash(write func(hash.Hash)) uint32 {
+func layerHash(write func(hash.Hash)) uint32 {
 	h := fnv.New32a()
 	write(h)
 	return h.Sum32()
@@ -373,9 +373,9 @@ func (op *lstmOp) shape(i int) tensor.Shape {
 	return tensor.Shape{r, c}
 }
 
-// lstmHasShape reports whether s is r×c, or r values when c is 0, without
+// isMatrix reports whether s is r×c, or r values when c is 0, without
 // the allocation of a tensor.Shape to compare with.
-func lstmHasShape(s tensor.Shape, r, c int) bool {
+func isMatrix(s tensor.Shape, r, c int) bool {
 	if c == 0 {
 		return len(s) == 1 && s[0] == r
 	}
@@ -388,7 +388,7 @@ func (op *lstmOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	for i, t := range ts {
-		if r, c := op.dims(i); !lstmHasShape(t.Shape(), r, c) {
+		if r, c := op.dims(i); !isMatrix(t.Shape(), r, c) {
 			return nil, errors.Errorf("nodes: %v: input %d has shape %v, want %v", op, i, t.Shape(), op.shape(i))
 		}
 		ts[i] = materialize(t)
@@ -435,7 +435,7 @@ func (op *lstmOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.N
 	}
 	grads := make(gorgonia.Nodes, len(in))
 	for i := range t + lstmParams {
-		if grads[i], err = gorgonia.ApplyOp(lstmGradOp{opBase{1}, op, i}, b); err != nil {
+		if grads[i], err = gorgonia.ApplyOp(layerGradOp{opBase{1}, op, i}, b); err != nil {
 			return nil, errors.Wrapf(err, "nodes: %v: gradient of input %d", op, i)
 		}
 	}
@@ -452,7 +452,7 @@ type lstmReadOp struct {
 
 func (op lstmReadOp) String() string        { return fmt.Sprintf("%v.%v[%d]", op.l, op.part, op.k) }
 func (op lstmReadOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.l) }
-func (op lstmReadOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
+func (op lstmReadOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
 func (op lstmReadOp) Type() hm.Type {
 	return hm.NewFnType(gorgonia.TensorType{Dims: 1, Of: op.l.dt}, gorgonia.TensorType{Dims: 2, Of: op.l.dt})
 }
@@ -497,34 +497,13 @@ func (op lstmReadOp) DiffWRT(int) []bool { return []bool{true} }
 // is one 1-element zero per read node.
 func (op lstmReadOp) SymDiff(in gorgonia.Nodes, _, _ *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.l.token == nil {
-		tok, err := gorgonia.ApplyOp(lstmTokenOp{opBase{1}, op.l}, in[0])
+		tok, err := gorgonia.ApplyOp(layerTokenOp{opBase{1}, op.l}, in[0])
 		if err != nil {
 			return nil, errors.Wrapf(err, "nodes: %v", op)
 		}
 		op.l.token = tok
 	}
 	return gorgonia.Nodes{op.l.token}, nil
-}
-
-// lstmTokenOp returns a 1-element zero vector: the gradient the read nodes
-// hand to the layer node.
-type lstmTokenOp struct {
-	opBase
-	l *lstmOp
-}
-
-func (op lstmTokenOp) String() string        { return fmt.Sprintf("%v.token", op.l) }
-func (op lstmTokenOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.l) }
-func (op lstmTokenOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
-func (op lstmTokenOp) Type() hm.Type {
-	v := gorgonia.TensorType{Dims: 1, Of: op.l.dt}
-	return hm.NewFnType(v, v)
-}
-func (op lstmTokenOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{1}, nil
-}
-func (op lstmTokenOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	return newDense(op.l.dt, tensor.Shape{1}), nil
 }
 
 // lstmBackwardOp runs the backward pass of its layer's last run into the
@@ -540,7 +519,7 @@ type lstmBackwardOp struct {
 
 func (op *lstmBackwardOp) String() string        { return fmt.Sprintf("d%v", op.l) }
 func (op *lstmBackwardOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op) }
-func (op *lstmBackwardOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
+func (op *lstmBackwardOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
 func (op *lstmBackwardOp) Type() hm.Type {
 	m, v := gorgonia.TensorType{Dims: 2, Of: op.l.dt}, gorgonia.TensorType{Dims: 1, Of: op.l.dt}
 	ts := []hm.Type{v}
@@ -566,7 +545,7 @@ func (op *lstmBackwardOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		if i == 0 {
 			r = 4 * h // R
 		}
-		if !lstmHasShape(t.Shape(), r, h) {
+		if !isMatrix(t.Shape(), r, h) {
 			return nil, errors.Errorf("nodes: %v: input %d has shape %v, want (%d, %d)", op, i+1, t.Shape(), r, h)
 		}
 		ts[i+1] = materialize(t)
@@ -584,45 +563,13 @@ func (op *lstmBackwardOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	return newDense(l.dt, tensor.Shape{1}), nil
 }
 
-// lstmGradOp copies the gradient of input i of the layer out of the
-// buffers of the layer's last backward pass.
-type lstmGradOp struct {
-	opBase
-	l *lstmOp
-	i int
-}
+func (op *lstmOp) dtype() tensor.Dtype { return op.dt }
 
-func (op lstmGradOp) String() string        { return fmt.Sprintf("d%v/d%d", op.l, op.i) }
-func (op lstmGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.l) }
-func (op lstmGradOp) Hashcode() uint32      { return lstmHash(op.WriteHash) }
-func (op lstmGradOp) shape() tensor.Shape   { return op.l.shape(op.i) }
-func (op lstmGradOp) Type() hm.Type {
-	return hm.NewFnType(gorgonia.TensorType{Dims: 1, Of: op.l.dt}, gorgonia.TensorType{Dims: op.shape().Dims(), Of: op.l.dt})
-}
-func (op lstmGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
-
-// The value it returns is a view of the layer's gradient buffer, not a
-// copy: the gradients of the weights are the largest values of a training
-// step (dR alone is 4H×H), and copying them into new tensors every run
-// was two thirds of the bytes a step allocated. The view holds the
-// gradient until the layer's next backward pass, which is as long as the
-// value of any node lives in a tape machine run.
-func (op lstmGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	var y *tensor.Dense
-	switch op.l.dt {
-	case tensor.Float64:
-		if g := lstmGrad[float64](op.l, op.i); g != nil {
-			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
-		}
-	default:
-		if g := lstmGrad[float32](op.l, op.i); g != nil {
-			y = tensor.New(tensor.WithShape(op.shape()...), tensor.WithBacking(g))
-		}
+func (op *lstmOp) gradient(i int) any {
+	if op.dt == tensor.Float64 {
+		return lstmGrad[float64](op, i)
 	}
-	if y == nil {
-		return nil, errors.Errorf("nodes: %v: read before the backward pass", op)
-	}
-	return y, nil
+	return lstmGrad[float32](op, i)
 }
 
 // lstmGrad returns the buffer holding the gradient of input i of the layer,
@@ -701,7 +648,7 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 		op.buf = s
 	}
 	p := n // the index of W among the inputs
-	w, rw := lstmData[T](ts[p+lstmW]), lstmData[T](ts[p+lstmR])
+	w, rw := data[T](ts[p+lstmW]), data[T](ts[p+lstmR])
 	// With one sequence, every product of the recurrence is a
 	// matrix-vector product, which reads R in place as fast as Rᵀ, and
 	// transposing the weights would cost more than all of them together
@@ -709,16 +656,16 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 	// backward pass, which needs it.
 	s.transposed = b > 1
 	if s.transposed {
-		lstmTranspose(s.wt, w, g4, f)
-		lstmTranspose(s.rt, rw, g4, h)
+		transposeInto(s.wt, w, g4, f)
+		transposeInto(s.rt, rw, g4, h)
 	}
 	s.w = w
-	bias := lstmData[T](ts[p+lstmB])
+	bias := data[T](ts[p+lstmB])
 	for k := range n {
 		t := op.timeOf(k)
-		copy(s.x[k*b*f:(k+1)*b*f], lstmData[T](ts[t]))
+		copy(s.x[k*b*f:(k+1)*b*f], data[T](ts[t]))
 		if op.masked {
-			copy(s.mask[k*b:(k+1)*b], lstmData[T](ts[p+lstmParams+t]))
+			copy(s.mask[k*b:(k+1)*b], data[T](ts[p+lstmParams+t]))
 		}
 	}
 	// Z = X·Wᵀ + b over the steps from the first to the last that is not
@@ -742,9 +689,9 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 			copy(s.gates[row*g4:(row+1)*g4], bias)
 		}
 		if s.transposed {
-			lstmGemm(false, false, rows, g4, f, s.x[lo*f:], f, s.wt, g4, 1, s.gates[lo*g4:], g4)
+			layerGemm(false, false, rows, g4, f, s.x[lo*f:], f, s.wt, g4, 1, s.gates[lo*g4:], g4)
 		} else {
-			lstmGemm(false, true, rows, g4, f, s.x[lo*f:], f, w, f, 1, s.gates[lo*g4:], g4)
+			layerGemm(false, true, rows, g4, f, s.x[lo*f:], f, w, f, 1, s.gates[lo*g4:], g4)
 		}
 	}
 	// The projections are computed a chunk of steps at a time, just
@@ -756,8 +703,8 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 		size = 4
 	}
 	chunk := max(1, (256<<10)/(b*g4*size))
-	copy(s.hs[:bh], lstmData[T](ts[p+lstmH0]))
-	copy(s.cs[:bh], lstmData[T](ts[p+lstmC0]))
+	copy(s.hs[:bh], data[T](ts[p+lstmH0]))
+	copy(s.cs[:bh], data[T](ts[p+lstmC0]))
 	for k := range n {
 		if k >= s.lo && k < s.hi && (k-s.lo)%chunk == 0 {
 			project(k, min(k+chunk, s.hi))
@@ -777,16 +724,16 @@ func lstmForward[T float](op *lstmOp, ts []*tensor.Dense) {
 			}
 		}
 		if s.transposed {
-			lstmGemm(false, false, b, g4, h, hPrev, h, s.rt, g4, 1, z, g4)
+			layerGemm(false, false, b, g4, h, hPrev, h, s.rt, g4, 1, z, g4)
 		} else {
-			lstmGemm(false, true, b, g4, h, hPrev, h, rw, h, 1, z, g4)
+			layerGemm(false, true, b, g4, h, hPrev, h, rw, h, 1, z, g4)
 		}
 		lstmStep(op.gate, op.state, z, s.sc[k*bh:(k+1)*bh], hPrev, cPrev, s.hs[(k+1)*bh:(k+2)*bh], s.cs[(k+1)*bh:(k+2)*bh], m, h)
 	}
 }
 
-// lstmTranspose sets dst (c×r) to the transpose of src (r×c).
-func lstmTranspose[T float](dst, src []T, r, c int) {
+// transposeInto sets dst (c×r) to the transpose of src (r×c).
+func transposeInto[T float](dst, src []T, r, c int) {
 	for i := range r {
 		for j, v := range src[i*c : (i+1)*c] {
 			dst[j*r+i] = v
@@ -814,9 +761,9 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 			continue
 		}
 		zr := z[r*g4 : (r+1)*g4]
-		lstmActivate(gate, zr[:2*hidden]) // i and f
-		lstmActivate(state, zr[2*hidden:3*hidden])
-		lstmActivate(gate, zr[3*hidden:])
+		activateSlice(gate, zr[:2*hidden]) // i and f
+		activateSlice(state, zr[2*hidden:3*hidden])
+		activateSlice(gate, zr[3*hidden:])
 		flushSubnormals(zr)
 		scr := sc[lo:hi]
 		if z32, ok := any(zr).([]float32); ok && w == 1 {
@@ -825,7 +772,7 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 			s32 := any(scr).([]float32)
 			vecmath.LSTMCell32(s32, z32, any(cp).([]float32))
 			copy(cr, scr)
-			lstmActivate(state, scr)
+			activateSlice(state, scr)
 			vecmath.MulFlush32(any(hr).([]float32), z32[3*hidden:], s32)
 			continue
 		}
@@ -841,7 +788,7 @@ func lstmStep[T float](gate, state Activation, z, sc, hPrev, cPrev, h, c, m []T,
 				cr[j] = w*v + (1-w)*cp[j]
 			}
 		}
-		lstmActivate(state, scr)
+		activateSlice(state, scr)
 		if w == 1 {
 			for j, v := range scr {
 				hr[j] = zo[j] * v
@@ -869,12 +816,12 @@ func flushSubnormals[T float](v []T) {
 	}
 }
 
-// lstmActivate applies a to every element of v in place. It computes exactly
+// activateSlice applies a to every element of v in place. It computes exactly
 // what Activation.f does (activate32 for tanh and sigmoid in float32, as
 // ActivateBlock does), with one switch per slice rather than one call
 // and switch per element: the activations are the larger part of a
 // step's time once the products run on a fast BLAS.
-func lstmActivate[T float](a Activation, v []T) {
+func activateSlice[T float](a Activation, v []T) {
 	if v32, ok := any(v).([]float32); ok && (a == Tanh || a == Sigmoid) {
 		activate32(a, v32, v32)
 		return
@@ -933,7 +880,7 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 			s.ones[i] = 1
 		}
 	}
-	r := lstmData[T](ts[1])
+	r := data[T](ts[1])
 	// grads sets dst to the gradient reaching state block k from its
 	// read node, or zero; with add, it adds the gradient to dst.
 	grads := func(dst []T, idx []int, k int, add bool) {
@@ -943,7 +890,7 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 			}
 			return
 		}
-		g := lstmData[T](ts[idx[k]])
+		g := data[T](ts[idx[k]])
 		if !add {
 			copy(dst, g)
 			return
@@ -968,7 +915,7 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 			copy(dcp, dc)
 		} else {
 			lstmStepBackward(l.gate, l.state, s.gates[k*b*g4:(k+1)*b*g4], s.sc[k*bh:(k+1)*bh], s.cs[k*bh:(k+1)*bh], m, dh, dc, dz, dhp, dcp, h)
-			lstmGemm(false, false, b, h, g4, dz, g4, r, h, 1, dhp, h)
+			layerGemm(false, false, b, h, g4, dz, g4, r, h, 1, dhp, h)
 		}
 		grads(dhp, op.hIdx, k, true)
 		grads(dcp, op.cIdx, k, true)
@@ -989,16 +936,16 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 		return true
 	}
 	dz := s.dz[lo*g4 : (lo+rows)*g4]
-	lstmGemm(true, false, f, g4, rows, s.x[lo*f:], f, dz, g4, 0, s.dwt, g4)
-	lstmTranspose(s.dw, s.dwt, f, g4)
-	lstmGemm(true, false, g4, h, rows, dz, g4, s.hs[lo*h:], h, 0, s.dr, h)
-	gruColumnSums(s.db, dz, s.ones[:rows], g4)
+	layerGemm(true, false, f, g4, rows, s.x[lo*f:], f, dz, g4, 0, s.dwt, g4)
+	transposeInto(s.dw, s.dwt, f, g4)
+	layerGemm(true, false, g4, h, rows, dz, g4, s.hs[lo*h:], h, 0, s.dr, h)
+	columnSums(s.db, dz, s.ones[:rows], g4)
 	if !s.transposed {
-		lstmTranspose(s.wt, s.w, g4, f)
+		transposeInto(s.wt, s.w, g4, f)
 	}
 	clear(s.dx[:lo*f])
 	clear(s.dx[(lo+rows)*f:])
-	lstmGemm(false, true, rows, f, g4, dz, g4, s.wt, g4, 0, s.dx[lo*f:], f)
+	layerGemm(false, true, rows, f, g4, dz, g4, s.wt, g4, 0, s.dx[lo*f:], f)
 	return true
 }
 
@@ -1125,22 +1072,9 @@ func allZero[T float](m []T) bool {
 	return true
 }
 
-// lstmData returns the backing slice of a dense tensor of element type T.
-// Dense.Data builds the slice by reflection, which allocates on every call.
-func lstmData[T float](d *tensor.Dense) []T {
-	var s []T
-	switch v := any(&s).(type) {
-	case *[]float64:
-		*v = d.Float64s()
-	case *[]float32:
-		*v = d.Float32s()
-	}
-	return s
-}
-
-// lstmGemm sets c = op(a)·op(b) + beta·c, for row-major matrices, on the
+// layerGemm sets c = op(a)·op(b) + beta·c, for row-major matrices, on the
 // BLAS MatMul uses.
-func lstmGemm[T float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func layerGemm[T float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	tA, tB := blas.NoTrans, blas.NoTrans
 	if transA {
 		tA = blas.Trans

@@ -411,12 +411,12 @@ func TestActivateIsActivationF(t *testing.T) {
 	same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 	for _, a := range []Activation{Tanh, Sigmoid, ReLU, Softsign} {
 		v64 := append([]float64(nil), xs...)
-		lstmActivate(a, v64)
+		activateSlice(a, v64)
 		v32 := make([]float32, len(xs))
 		for i, x := range xs {
 			v32[i] = float32(x)
 		}
-		lstmActivate(a, v32)
+		activateSlice(a, v32)
 		for i, x := range xs {
 			if want := a.f(x); !same(v64[i], want) {
 				t.Errorf("%v(%v) = %v in float64, Activation.f gives %v", a, x, v64[i], want)

@@ -73,7 +73,19 @@ type float interface{ ~float32 | ~float64 }
 
 // data returns the backing slice of a dense float tensor as []T. Callers have
 // checked the dtype with denseArgs.
-func data[T float](d *tensor.Dense) []T { return d.Data().([]T) }
+// data returns the backing slice of a dense tensor of element type T,
+// without Dense.Data, which builds the slice by reflection and allocates on
+// every call.
+func data[T float](d *tensor.Dense) []T {
+	var s []T
+	switch v := any(&s).(type) {
+	case *[]float64:
+		*v = d.Float64s()
+	case *[]float32:
+		*v = d.Float32s()
+	}
+	return s
+}
 
 func newDense(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(dt))
