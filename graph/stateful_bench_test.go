@@ -29,7 +29,7 @@ const statefulRing = 64
 //
 // graph/testdata/torch_stateful_step.py is its PyTorch twin (nn.LSTM called
 // one step at a time with (h, c) fed back, eval mode, no_grad), with the same
-// names, and graph/testdata/compare_stateful.sh runs both in turn.
+// names, and `graph/testdata/compare_torch.sh --stateful` runs both in turn.
 func BenchmarkStatefulStep(b *testing.B) {
 	for _, mode := range []struct {
 		name string

@@ -1,18 +1,30 @@
 #!/usr/bin/env bash
-# compare_torch.sh: seqgraph's BenchmarkTrainStep against its PyTorch twin.
+# compare_torch.sh: a seqgraph benchmark against its PyTorch twin.
 #
 # Usage, from the repository root:
 #
-#     bash graph/testdata/compare_torch.sh [count]      (count defaults to 5)
+#     bash graph/testdata/compare_torch.sh [--stateful] [count]  (count defaults to 5)
 #     bash graph/testdata/compare_torch.sh --report DIR  (only the report, from
 #                                                        DIR/torch.txt, DIR/go.txt)
+#
+# The workloads:
+#   (default)   a training step: BenchmarkTrainStep against
+#               graph/testdata/torch_train_step.py.
+#   --stateful  stateful one-step inference: batch 1, 12 features, LSTM of
+#               100 hidden units, FullyConnected(9) and softmax, one timestep
+#               per call with the recurrent state carried
+#               (Network.PredictAndUpdateState against nn.LSTM called step by
+#               step with (h, c) fed back, eval mode, no_grad), in OutputMode
+#               last and sequence, float32 and float64: BenchmarkStatefulStep
+#               against graph/testdata/torch_stateful_step.py.
 #
 # It compiles the graph package's test binary once, then, ALTERNATELY for
 # i = 1..count, runs one repetition of the Go benchmark
 #     graph.test -test.run '^$' -test.bench '^BenchmarkTrainStep$' -test.count 1 -test.benchtime 1s
-# (from the graph folder, appending to go.txt) and one repetition of
-# graph/testdata/torch_train_step.py (appending to torch.txt), so that slow
-# drifts of the machine's load hit both sides alike. It then prints
+# (or '^BenchmarkStatefulStep$')
+# (from the graph folder, appending to go.txt) and one repetition of its
+# PyTorch twin (appending to torch.txt), so that slow drifts of the
+# machine's load hit both sides alike. It then prints
 #     benchstat -ignore pkg,cpu,/gomaxprocs torch.txt go.txt
 # (PyTorch is the base column, so the delta column reads as seqgraph vs
 # PyTorch; -ignore lets the two files, whose pkg lines and -N name suffixes
@@ -21,8 +33,8 @@
 #
 # Threads: PyTorch runs single-threaded (torch.set_num_threads(1) in the
 # script, plus OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1).
-# Go runs with its default GOMAXPROCS: a training step runs on the calling
-# goroutine, so it is single-threaded too apart from the Go runtime's own
+# Go runs with its default GOMAXPROCS: a training step or a prediction runs
+# on the calling goroutine, so it is single-threaded too apart from the Go runtime's own
 # work (GC), which is part of its cost.
 #
 # Environment:
@@ -48,7 +60,7 @@ set -euo pipefail
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # of golang.org/x/perf
 
 usage() {
-	echo "usage: bash graph/testdata/compare_torch.sh [count]" >&2
+	echo "usage: bash graph/testdata/compare_torch.sh [--stateful] [count]" >&2
 	echo "       bash graph/testdata/compare_torch.sh --report DIR" >&2
 	exit 2
 }
@@ -102,13 +114,13 @@ report() {
 	FILENAME == ARGV[1] { t[$1] = $2; tn[$1] = $3; order[++names] = $1; next }
 	FILENAME == ARGV[2] { g[$1] = $2; gn[$1] = $3; if (!($1 in t)) order[++names] = $1 }
 	END {
-		printf "%-36s %11s %3s %12s %3s %7s\n", "benchmark", "pytorch ms", "n", "seqgraph ms", "n", "ratio"
+		printf "%-40s %11s %3s %12s %3s %7s\n", "benchmark", "pytorch ms", "n", "seqgraph ms", "n", "ratio"
 		for (k = 1; k <= names; k++) {
 			b = order[k]
-			tm = (b in t) ? sprintf("%.2f", t[b] / 1e6) : "-"
-			gm = (b in g) ? sprintf("%.2f", g[b] / 1e6) : "-"
+			tm = (b in t) ? sprintf("%.4g", t[b] / 1e6) : "-"
+			gm = (b in g) ? sprintf("%.4g", g[b] / 1e6) : "-"
 			r = ((b in t) && (b in g) && t[b] > 0) ? sprintf("%.2f", g[b] / t[b]) : "-"
-			printf "%-36s %11s %3s %12s %3s %7s\n", b, tm, (b in t) ? tn[b] : "-", gm, (b in g) ? gn[b] : "-", r
+			printf "%-40s %11s %3s %12s %3s %7s\n", b, tm, (b in t) ? tn[b] : "-", gm, (b in g) ? gn[b] : "-", r
 		}
 	}' <(medians "$out/torch.txt") <(medians "$out/go.txt")
 }
@@ -120,6 +132,13 @@ if [[ ${1:-} == --report ]]; then
 	exit 0
 fi
 
+bench=BenchmarkTrainStep
+twin=torch_train_step.py
+if [[ ${1:-} == --stateful ]]; then
+	bench=BenchmarkStatefulStep
+	twin=torch_stateful_step.py
+	shift
+fi
 [[ $# -le 1 ]] || usage
 count=${1:-5}
 [[ $count =~ ^[1-9][0-9]*$ ]] || usage
@@ -131,7 +150,7 @@ if ! grep -q '^module github.com/seqgraph/seqgraph$' go.mod 2>/dev/null; then
 	echo "compare_torch.sh: run it from the seqgraph repository root" >&2
 	exit 2
 fi
-torch_script=$(pwd)/graph/testdata/torch_train_step.py
+torch_script=$(pwd)/graph/testdata/$twin
 
 find_benchstat
 
@@ -154,11 +173,11 @@ if [[ -n ${OPENBLAS_CORETYPE:-} ]]; then
 	torch_env+=("OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE")
 fi
 
-echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}; count=$count benchtime=${benchtime}s" >&2
+echo "$bench; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>}; count=$count benchtime=${benchtime}s" >&2
 
 for ((i = 1; i <= count; i++)); do
 	echo "run $i/$count: seqgraph" >&2
-	(cd graph && "$out/graph.test" -test.run '^$' -test.bench '^BenchmarkTrainStep$' \
+	(cd graph && "$out/graph.test" -test.run '^$' -test.bench "^$bench\$" \
 		-test.count 1 -test.benchtime "${benchtime}s") >>"$out/go.txt"
 	echo "run $i/$count: pytorch" >&2
 	env "${torch_env[@]}" "$python" "$torch_script" --count 1 --benchtime "$benchtime" >>"$out/torch.txt"
