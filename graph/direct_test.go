@@ -146,10 +146,10 @@ func TestDirectRunEqualsTapeMachine(t *testing.T) {
 func runValues(p *program) [][]float64 {
 	var out [][]float64
 	for _, v := range p.outVals {
-		out = append(out, toFloat64s(v.(*tensor.Dense)))
+		out = append(out, appendFloat64s(nil, v.(*tensor.Dense)))
 	}
 	for _, v := range p.final {
-		out = append(out, toFloat64s((*v).(*tensor.Dense)))
+		out = append(out, appendFloat64s(nil, (*v).(*tensor.Dense)))
 	}
 	return out
 }

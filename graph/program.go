@@ -600,36 +600,41 @@ func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool)
 }
 
 // finalStates returns a copy of the final state values of the last run,
-// for the next chunk.
-func (p *program) finalStates() [][]float64 {
-	out := make([][]float64, len(p.final))
+// for the next chunk or call, in dst's slices when they have the room.
+func (p *program) finalStates(dst [][]float64) [][]float64 {
+	if len(dst) != len(p.final) {
+		dst = make([][]float64, len(p.final))
+	}
 	for i, v := range p.final {
-		out[i] = toFloat64s((*v).(*tensor.Dense))
+		dst[i] = appendFloat64s(dst[i][:0], (*v).(*tensor.Dense))
 	}
-	return out
+	return dst
 }
 
-func toFloat64s(d *tensor.Dense) []float64 {
-	switch x := d.Data().(type) {
-	case []float64:
-		return append([]float64(nil), x...)
-	case []float32:
-		out := make([]float64, len(x))
-		for i, e := range x {
-			out[i] = float64(e)
+// appendFloat64s appends d's values to dst as float64, without the
+// reflection (and allocation) of Dense.Data.
+func appendFloat64s(dst []float64, d *tensor.Dense) []float64 {
+	switch d.Dtype() {
+	case tensor.Float64:
+		dst = append(dst, d.Float64s()...)
+	case tensor.Float32:
+		for _, e := range d.Float32s() {
+			dst = append(dst, float64(e))
 		}
-		return out
 	}
-	return nil
+	return dst
 }
 
+// fill sets every element i of d to f(i).
 func fill(d *tensor.Dense, f func(i int) float64) {
-	switch v := d.Data().(type) {
-	case []float64:
+	switch d.Dtype() {
+	case tensor.Float64:
+		v := d.Float64s()
 		for i := range v {
 			v[i] = f(i)
 		}
-	case []float32:
+	case tensor.Float32:
+		v := d.Float32s()
 		for i := range v {
 			v[i] = float32(f(i))
 		}
@@ -641,7 +646,7 @@ func rows(v gorgonia.Value) [][]float64 {
 	d := v.(*tensor.Dense)
 	b, k := d.Shape()[0], d.Shape()[1]
 	out := make([][]float64, b)
-	flat := toFloat64s(d)
+	flat := appendFloat64s(make([]float64, 0, b*k), d)
 	for i := range out {
 		out[i] = flat[i*k : (i+1)*k : (i+1)*k]
 	}

@@ -45,34 +45,8 @@ func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error)
 	if err != nil {
 		return nil, err
 	}
-	n.stateful = carry{batch: b.B, values: keepFinalStates(kept, p)}
+	n.stateful = carry{batch: b.B, values: p.finalStates(kept)}
 	return stepOutputs(p, b, n.PerStep()), nil
-}
-
-// keepFinalStates copies the final states of p's last run into dst, reusing
-// its slices when they are the right size, and returns it.
-func keepFinalStates(dst [][]float64, p *program) [][]float64 {
-	if len(dst) != len(p.final) {
-		dst = make([][]float64, len(p.final))
-	}
-	for i, v := range p.final {
-		dst[i] = appendFloat64s(dst[i][:0], (*v).(*tensor.Dense))
-	}
-	return dst
-}
-
-// appendFloat64s appends d's values to dst as float64, without the
-// reflection (and allocation) of Dense.Data.
-func appendFloat64s(dst []float64, d *tensor.Dense) []float64 {
-	switch d.Dtype() {
-	case tensor.Float64:
-		dst = append(dst, d.Float64s()...)
-	case tensor.Float32:
-		for _, e := range d.Float32s() {
-			dst = append(dst, float64(e))
-		}
-	}
-	return dst
 }
 
 // stepOutputs returns the outputs of p's last run on b as

@@ -95,7 +95,7 @@ func (c *carry) start(b *dataset.Batch) ([][]float64, error) {
 // finish keeps the final states of a run when more chunks of its batch come.
 func (c *carry) finish(b *dataset.Batch, p *program) {
 	if b.Chunk+1 < b.Chunks {
-		*c = carry{next: b.Chunk + 1, batch: b.B, values: p.finalStates()}
+		*c = carry{next: b.Chunk + 1, batch: b.B, values: p.finalStates(nil)}
 		return
 	}
 	*c = carry{}
