@@ -13,7 +13,7 @@ import (
 //
 // Why: tapeMachine.RunAll locks the calling goroutine to its thread and
 // runs the tape on a new goroutine, so every run costs two thread wake-ups
-// and two sleeps. On the 2-core machines we measure on that is 20-60 µs per
+// and two sleeps. On the 2-core machines we measure on that is 17-60 µs per
 // run, more than all the arithmetic of a one-step prediction with batch 1
 // (BenchmarkStatefulStep: 41% of its time was in futex calls). Our graphs
 // need nothing else the machine offers: Do is each op's complete

@@ -66,7 +66,8 @@ func (op layerGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 // Do returns a view of the layer's gradient buffer, not a copy: the
 // gradients of the weights are the largest values of a training step (dR
 // alone is 4H×H for an LSTM), and copying them into new tensors every run
-// was two thirds of the bytes a step allocated. The view holds the
+// was more than half of the bytes a step allocated (467 kB per step
+// before the views, 215 kB after, T=30 float32). The view holds the
 // gradient until the layer's next backward pass, which is as long as the
 // value of any node lives in a run.
 func (op layerGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {

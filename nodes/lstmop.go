@@ -1001,8 +1001,9 @@ func lstmStepBackward[T float](gate, state Activation, gates, sc, cPrev, m, dh, 
 // steps run on vecmath's vectorised kernel, which also flushes subnormal
 // gradients to zero (see vecmath.LSTMStepBackward32 for why). The general
 // loop, with a switch of Activation.df and conversions through float64 per
-// element, took a sixth of a float32 training step; the kernel is five
-// times faster than this function's own loop. In float64 it rounds as the
+// element, took a sixth of a float32 training step; the kernel runs a step
+// of 32 rows of 100 units in 4.9 µs, vecmath's scalar loop in 24 µs
+// (BenchmarkLSTMStepBackward32). In float64 it rounds as the
 // general loop does.
 func lstmStepBackwardSigmoidTanh[T float](gates, sc, cPrev, m, dh, dc, dz, dhp, dcp []T, hidden int) {
 	g4 := 4 * hidden

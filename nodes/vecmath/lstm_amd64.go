@@ -9,9 +9,9 @@ package vecmath
 //go:noescape
 func lstmBackwardAVX2(dz, gates, sc, cPrev, dh, dc, dcPrev *float32, n, stride int)
 
-// lstmBackwardAsm runs the AVX2 kernel (also on AVX-512 machines: the
-// kernel is bound by loads and stores, not arithmetic) on the longest
-// prefix of whole vectors and returns its length.
+// lstmBackwardAsm runs the AVX2 kernel, on AVX-512 machines too (there is
+// no AVX-512 version), on the longest prefix of whole vectors and returns
+// its length.
 func lstmBackwardAsm(p path, dz, gates, sc, cPrev, dh, dc, dcPrev []float32) int {
 	if p == pathGo {
 		return 0
