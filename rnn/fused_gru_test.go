@@ -649,7 +649,6 @@ func TestUnrollGRURejectsBadInput(t *testing.T) {
 // reset gate modes. The graph is compiled once; every iteration is one
 // RunAll and Reset.
 func BenchmarkGRULayer(b *testing.B) {
-	const batch, features, hidden = 32, 12, 100
 	for _, path := range []struct {
 		name   string
 		unroll gruUnrollFunc
@@ -658,48 +657,14 @@ func BenchmarkGRULayer(b *testing.B) {
 			for _, steps := range []int{30, 100} {
 				for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 					b.Run(fmt.Sprintf("%s/%v/T=%d/%v", path.name, rm, steps, dt), func(b *testing.B) {
-						g := gorgonia.NewGraph()
-						p, err := nodes.NewParams(dt, 1)
-						if err != nil {
-							b.Fatal(err)
-						}
-						cell, err := NewGRU(g, p, "gru", features, hidden, WithResetGateMode(rm))
-						if err != nil {
-							b.Fatal(err)
-						}
-						rng := rand.New(rand.NewPCG(1, 2))
-						xs := make([]*gorgonia.Node, steps)
-						for t := range xs {
-							x := tensor.New(tensor.WithShape(batch, features), tensor.Of(dt))
-							for i := range batch * features {
-								x.Set(i, castTo(dt, rng.NormFloat64()))
+						benchmarkLayer(b, dt, steps, func(g *gorgonia.ExprGraph, p *nodes.Params, xs []*gorgonia.Node) (Cell, *Unrolled, error) {
+							cell, err := NewGRU(g, p, "gru", benchFeatures, benchHidden, WithResetGateMode(rm))
+							if err != nil {
+								return nil, nil, err
 							}
-							xs[t] = gorgonia.NodeFromAny(g, x, gorgonia.WithName(fmt.Sprintf("x/t%d", t)))
-						}
-						u, err := path.unroll(cell, xs, WithOutputMode(Last))
-						if err != nil {
-							b.Fatal(err)
-						}
-						cost, err := gorgonia.Sum(u.Outputs[0])
-						if err != nil {
-							b.Fatal(err)
-						}
-						if _, err := gorgonia.Grad(cost, cell.Learnables()...); err != nil {
-							b.Fatal(err)
-						}
-						vm, err := nodes.NewTapeMachine(g, gorgonia.BindDualValues(cell.Learnables()...))
-						if err != nil {
-							b.Fatal(err)
-						}
-						defer vm.Close()
-						b.ReportAllocs()
-						b.ResetTimer()
-						for range b.N {
-							if err := vm.RunAll(); err != nil {
-								b.Fatal(err)
-							}
-							vm.Reset()
-						}
+							u, err := path.unroll(cell, xs, WithOutputMode(Last))
+							return cell, u, err
+						})
 					})
 				}
 			}

@@ -459,7 +459,6 @@ func TestUnrollLSTMRejectsBadInput(t *testing.T) {
 // cost Σ h_T, built from gate nodes (Unroll) or fused (UnrollLSTM). The
 // graph is compiled once; every iteration is one RunAll and Reset.
 func BenchmarkLSTMLayer(b *testing.B) {
-	const batch, features, hidden = 32, 12, 100
 	for _, path := range []struct {
 		name   string
 		unroll unrollFunc
@@ -467,51 +466,65 @@ func BenchmarkLSTMLayer(b *testing.B) {
 		for _, steps := range []int{30, 100} {
 			for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 				b.Run(fmt.Sprintf("%s/T=%d/%v", path.name, steps, dt), func(b *testing.B) {
-					g := gorgonia.NewGraph()
-					p, err := nodes.NewParams(dt, 1)
-					if err != nil {
-						b.Fatal(err)
-					}
-					cell, err := NewLSTM(g, p, "lstm", features, hidden)
-					if err != nil {
-						b.Fatal(err)
-					}
-					rng := rand.New(rand.NewPCG(1, 2))
-					xs := make([]*gorgonia.Node, steps)
-					for t := range xs {
-						x := tensor.New(tensor.WithShape(batch, features), tensor.Of(dt))
-						for i := range batch * features {
-							x.Set(i, castTo(dt, rng.NormFloat64()))
+					benchmarkLayer(b, dt, steps, func(g *gorgonia.ExprGraph, p *nodes.Params, xs []*gorgonia.Node) (Cell, *Unrolled, error) {
+						cell, err := NewLSTM(g, p, "lstm", benchFeatures, benchHidden)
+						if err != nil {
+							return nil, nil, err
 						}
-						xs[t] = gorgonia.NodeFromAny(g, x, gorgonia.WithName(fmt.Sprintf("x/t%d", t)))
-					}
-					u, err := path.unroll(cell, xs, WithOutputMode(Last))
-					if err != nil {
-						b.Fatal(err)
-					}
-					cost, err := gorgonia.Sum(u.Outputs[0])
-					if err != nil {
-						b.Fatal(err)
-					}
-					if _, err := gorgonia.Grad(cost, cell.Learnables()...); err != nil {
-						b.Fatal(err)
-					}
-					vm, err := nodes.NewTapeMachine(g, gorgonia.BindDualValues(cell.Learnables()...))
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer vm.Close()
-					b.ReportAllocs()
-					b.ResetTimer()
-					for range b.N {
-						if err := vm.RunAll(); err != nil {
-							b.Fatal(err)
-						}
-						vm.Reset()
-					}
+						u, err := path.unroll(cell, xs, WithOutputMode(Last))
+						return cell, u, err
+					})
 				})
 			}
 		}
+	}
+}
+
+// The shape of the layer benchmarks: 32 sequences of 12 features, 100
+// hidden units.
+const benchBatch, benchFeatures, benchHidden = 32, 12, 100
+
+// benchmarkLayer times a forward and backward run of the layer that build
+// unrolls over steps random timesteps, with the cost Σ h_T. The graph is
+// compiled once; every iteration is one RunAll and Reset.
+func benchmarkLayer(b *testing.B, dt tensor.Dtype, steps int, build func(*gorgonia.ExprGraph, *nodes.Params, []*gorgonia.Node) (Cell, *Unrolled, error)) {
+	g := gorgonia.NewGraph()
+	p, err := nodes.NewParams(dt, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	xs := make([]*gorgonia.Node, steps)
+	for t := range xs {
+		x := tensor.New(tensor.WithShape(benchBatch, benchFeatures), tensor.Of(dt))
+		for i := range benchBatch * benchFeatures {
+			x.Set(i, castTo(dt, rng.NormFloat64()))
+		}
+		xs[t] = gorgonia.NodeFromAny(g, x, gorgonia.WithName(fmt.Sprintf("x/t%d", t)))
+	}
+	cell, u, err := build(g, p, xs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cost, err := gorgonia.Sum(u.Outputs[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := gorgonia.Grad(cost, cell.Learnables()...); err != nil {
+		b.Fatal(err)
+	}
+	vm, err := nodes.NewTapeMachine(g, gorgonia.BindDualValues(cell.Learnables()...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vm.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		vm.Reset()
 	}
 }
 
