@@ -213,3 +213,8 @@ func gemv[T float](f gemvFunc[T], aTrans, bTrans bool, m, n, k int, alpha T, a [
 		f(blas.Trans, k, n, alpha, b, ldb, a, incX, beta, y, 1)
 	}
 }
+
+// Accelerated reports whether Sgemm and Dgemm run on an assembly
+// micro-kernel (AVX-512 or AVX2 with FMA) on this CPU, rather than on the
+// portable one, which is several times slower.
+func Accelerated() bool { return kernel32.name != goKernel32.name }
