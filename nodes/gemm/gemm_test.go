@@ -29,6 +29,14 @@ func kernelsUnderTest[T float](goKern *kernel[T], asm []*kernel[T]) []*kernel[T]
 		small.mc = 2 * k.mr
 		small.nc = 3 * k.nr
 		ks = append(ks, k, &small)
+		if len(k.edges) > 0 {
+			// The partial tiles that the edge kernels take
+			// otherwise go through the kernel itself.
+			noEdges := *k
+			noEdges.name += "/noedges"
+			noEdges.edges = nil
+			ks = append(ks, &noEdges)
+		}
 	}
 	return ks
 }
@@ -208,6 +216,13 @@ func cases(rng *rand.Rand, short bool) []gemmCase {
 	// Every alpha and beta on one shape that has whole and partial tiles.
 	for j := range 9 {
 		add(13, 37, 19, j)
+	}
+	// Partial panels of B as wide as an edge kernel (4 and 8 columns of
+	// 16, as in an LSTM of 100 units), which B's whole panels around
+	// them are read in place with.
+	for j, s := range [][3]int{{32, 100, 40}, {19, 24, 37}, {21, 8, 300}} {
+		add(s[0], s[1], s[2], i+j)
+		i += 4
 	}
 	// Leading dimensions of 256 bytes and multiples, which the driver
 	// packs rather than reading in place (see direct).

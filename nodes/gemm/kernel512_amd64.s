@@ -296,3 +296,126 @@ d16_beta:
 	DROW16(Z15)
 	VZEROUPPER
 	RET
+
+// The edge kernels compute the partial tiles at the right edge of C, whose
+// micro-panel of B (always packed, zero-padded to 16 columns) has at most 4
+// or 8 columns in use. The full kernel would spend 16 FMAs per step on them
+// whatever the width; these turn the tile around and keep one column of it
+// per register (the 16 rows in its lanes): per step they load a column of A
+// (16 elements, contiguous in packed and in transposed A alike) and do one
+// FMA per column with the element of B broadcast. They store the tile
+// transposed, column j at t[16*j:], unscaled; the driver merges it into C.
+//
+// func sgemmEdge16x4AVX512(k int, a *float32, lda int, b *float32, ldb int, t *float32)
+//
+// Four accumulators would leave the FMA latency uncovered, so even and odd
+// steps have their own (Z0-Z3 and Z4-Z7), added at the end.
+TEXT ·sgemmEdge16x4AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R11
+	SHLQ $2, R11
+	MOVQ t+40(FP), DX
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ  CX, R9
+	SHRQ  $1, R9
+	ANDQ  $1, CX
+	TESTQ R9, R9
+	JZ    e4_tail
+
+e4_loop2:
+	VMOVUPS          (SI), Z16
+	VFMADD231PS.BCST 0(DI), Z16, Z0
+	VFMADD231PS.BCST 4(DI), Z16, Z1
+	VFMADD231PS.BCST 8(DI), Z16, Z2
+	VFMADD231PS.BCST 12(DI), Z16, Z3
+	ADDQ             R10, SI
+	ADDQ             R11, DI
+	VMOVUPS          (SI), Z17
+	VFMADD231PS.BCST 0(DI), Z17, Z4
+	VFMADD231PS.BCST 4(DI), Z17, Z5
+	VFMADD231PS.BCST 8(DI), Z17, Z6
+	VFMADD231PS.BCST 12(DI), Z17, Z7
+	ADDQ             R10, SI
+	ADDQ             R11, DI
+	DECQ             R9
+	JNZ              e4_loop2
+
+e4_tail:
+	TESTQ CX, CX
+	JZ    e4_store
+	VMOVUPS          (SI), Z16
+	VFMADD231PS.BCST 0(DI), Z16, Z0
+	VFMADD231PS.BCST 4(DI), Z16, Z1
+	VFMADD231PS.BCST 8(DI), Z16, Z2
+	VFMADD231PS.BCST 12(DI), Z16, Z3
+
+e4_store:
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VMOVUPS Z0, 0(DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VZEROUPPER
+	RET
+
+// func sgemmEdge16x8AVX512(k int, a *float32, lda int, b *float32, ldb int, t *float32)
+TEXT ·sgemmEdge16x8AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R10
+	SHLQ $2, R10
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R11
+	SHLQ $2, R11
+	MOVQ t+40(FP), DX
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+e8_loop:
+	VMOVUPS          (SI), Z16
+	VFMADD231PS.BCST 0(DI), Z16, Z0
+	VFMADD231PS.BCST 4(DI), Z16, Z1
+	VFMADD231PS.BCST 8(DI), Z16, Z2
+	VFMADD231PS.BCST 12(DI), Z16, Z3
+	VFMADD231PS.BCST 16(DI), Z16, Z4
+	VFMADD231PS.BCST 20(DI), Z16, Z5
+	VFMADD231PS.BCST 24(DI), Z16, Z6
+	VFMADD231PS.BCST 28(DI), Z16, Z7
+	ADDQ             R10, SI
+	ADDQ             R11, DI
+	DECQ             CX
+	JNZ              e8_loop
+
+	VMOVUPS Z0, 0(DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	VZEROUPPER
+	RET

@@ -16,6 +16,15 @@ func dgemmKernel6x8AVX2(k int, a *float64, lda int, b *float64, ldb int, c *floa
 //go:noescape
 func sgemmKernel16x16AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// sgemmEdge16x4AVX512 and sgemmEdge16x8AVX512 are the edge kernels of
+// sgemmKernel16x16AVX512 (kernel512_amd64.s); see edgeKernel.fn.
+//
+//go:noescape
+func sgemmEdge16x4AVX512(k int, a *float32, lda int, b *float32, ldb int, t *float32)
+
+//go:noescape
+func sgemmEdge16x8AVX512(k int, a *float32, lda int, b *float32, ldb int, t *float32)
+
 //go:noescape
 func dgemmKernel16x8AVX512(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
 
@@ -36,7 +45,8 @@ var (
 )
 
 var (
-	avx512Kernel32 = kernel[float32]{name: "avx512_16x16", mr: 16, nr: 16, kc: 256, mc: 256, nc: 4096, fn: sgemmKernel16x16AVX512, transpose: transpose8x8PS, tb: 8}
+	avx512Kernel32 = kernel[float32]{name: "avx512_16x16", mr: 16, nr: 16, kc: 256, mc: 256, nc: 4096, fn: sgemmKernel16x16AVX512, transpose: transpose8x8PS, tb: 8,
+		edges: []edgeKernel[float32]{{4, sgemmEdge16x4AVX512}, {8, sgemmEdge16x8AVX512}}}
 	avx512Kernel64 = kernel[float64]{name: "avx512_16x8", mr: 16, nr: 8, kc: 256, mc: 128, nc: 2048, fn: dgemmKernel16x8AVX512, transpose: transpose4x4PD, tb: 4}
 )
 
