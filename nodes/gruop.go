@@ -576,6 +576,9 @@ func gruGrad[T float](l *gruOp, i int) []T {
 		src = s.drb
 	default:
 		// Input x_t is block k of dX, k the step that read it.
+		if s.dxStale {
+			gruInputGradient(l, s)
+		}
 		k := l.timeOf(i) // timeOf is its own inverse
 		n := l.batch * l.in
 		src = s.dx[k*n : (k+1)*n : (k+1)*n]
@@ -610,7 +613,8 @@ type gruBuffers[T float] struct {
 	// a step, B×H.
 	dh, dhp             []T
 	dx, dw, dr, db, drb []T
-	dwt                 []T // dWᵀ, F×3H
+	dxStale             bool // dx is not yet that of the last backward pass
+	dwt                 []T  // dWᵀ, F×3H
 	dh0                 []T
 	ones                []T // T·B ones, for the column sums
 }
@@ -856,12 +860,14 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 	// once; then dR (and dbR) likewise. Each leaves out the steps of
 	// padding only before and after the others (see gruForward): their
 	// rows of dZ and dA are zero, and their rows of dX are cleared.
+	// dX waits for its first reader (gruInputGradient): a first layer's
+	// inputs are data, whose gradient nothing reads.
+	s.dxStale = true
 	lo, rows := s.lo*b, (s.hi-s.lo)*b
 	if rows == 0 {
 		clear(s.dw)
 		clear(s.dr)
 		clear(s.db)
-		clear(s.dx)
 		clear(s.drb) // nil before multiplication
 		return true
 	}
@@ -869,9 +875,6 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 	layerGemm(true, false, f, g3, rows, s.x[lo*f:], f, dz, g3, 0, s.dwt, g3)
 	transposeInto(s.dw, s.dwt, f, g3)
 	columnSums(s.db, dz, ones, g3)
-	clear(s.dx[:lo*f])
-	clear(s.dx[(lo+rows)*f:])
-	layerGemm(false, true, rows, f, g3, dz, g3, s.wt, g3, 0, s.dx[lo*f:], f)
 	hs := s.hs[lo*h : (lo+rows)*h]
 	if l.before {
 		layerGemm(true, false, 2*h, h, rows, dz, g3, hs, h, 0, s.dr, h)
@@ -884,6 +887,23 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 		columnSums(s.drb[2*h:], da[2*h:], ones, g3)
 	}
 	return true
+}
+
+// gruInputGradient computes dX = dZ·W, over every step at once but for the
+// steps of padding only before and after the others, whose rows of dX are
+// zero. The backward pass leaves it to the first read of an input's
+// gradient after it, as lstmInputGradient.
+func gruInputGradient[T float](l *gruOp, s *gruBuffers[T]) {
+	b, f, g3 := l.batch, l.in, 3*l.hidden
+	lo, rows := s.lo*b, (s.hi-s.lo)*b
+	s.dxStale = false
+	if rows == 0 {
+		clear(s.dx)
+		return
+	}
+	clear(s.dx[:lo*f])
+	clear(s.dx[(lo+rows)*f:])
+	layerGemm(false, true, rows, f, g3, s.dz[lo*g3:(lo+rows)*g3], g3, s.wt, g3, 0, s.dx[lo*f:], f)
 }
 
 // columnSums sets dst to the column sums of the len(ones)×len(dst)

@@ -593,6 +593,9 @@ func lstmGrad[T float](l *lstmOp, i int) []T {
 		src = s.dc0
 	default:
 		// Input x_t is block k of dX, k the step that read it.
+		if s.dxStale {
+			lstmInputGradient(l, s)
+		}
 		k := l.timeOf(i) // timeOf is its own inverse
 		n := l.batch * l.in
 		src = s.dx[k*n : (k+1)*n : (k+1)*n]
@@ -628,7 +631,8 @@ type lstmBuffers[T float] struct {
 	dz               []T // T·B×4H, sharing the memory of gates
 	dh, dc, dhp, dcp []T // B×H, the running gradients of the states
 	dx, dw, dr, db   []T
-	dwt              []T // dWᵀ, F×4H
+	dxStale          bool // dx is not yet that of the last backward pass
+	dwt              []T  // dWᵀ, F×4H
 	dh0, dc0         []T
 	ones             []T // T·B ones, for the column sums of dZ
 }
@@ -927,12 +931,14 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	// dWᵀ = Xᵀ·dZ, dR = dZᵀ·H, db = Σ_rows dZ and dX = dZ·W, each over
 	// every step at once, but for the steps of padding only before and
 	// after the others, whose rows of dZ are zero.
+	// dX waits for its first reader (lstmInputGradient): a first layer's
+	// inputs are data, whose gradient nothing reads.
+	s.dxStale = true
 	lo, rows := s.lo*b, (s.hi-s.lo)*b
 	if rows == 0 {
 		clear(s.dw)
 		clear(s.dr)
 		clear(s.db)
-		clear(s.dx)
 		return true
 	}
 	dz := s.dz[lo*g4 : (lo+rows)*g4]
@@ -940,13 +946,29 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	transposeInto(s.dw, s.dwt, f, g4)
 	layerGemm(true, false, g4, h, rows, dz, g4, s.hs[lo*h:], h, 0, s.dr, h)
 	columnSums(s.db, dz, s.ones[:rows], g4)
+	return true
+}
+
+// lstmInputGradient computes dX = dZ·W, over every step at once but for
+// the steps of padding only before and after the others, whose rows of dX
+// are zero. The backward pass leaves it to the first read of an input's
+// gradient after it, which comes before the next forward pass overwrites
+// dZ (it shares the gates' memory): every read node runs after the
+// backward op of its run.
+func lstmInputGradient[T float](l *lstmOp, s *lstmBuffers[T]) {
+	b, f, g4 := l.batch, l.in, 4*l.hidden
+	lo, rows := s.lo*b, (s.hi-s.lo)*b
+	s.dxStale = false
+	if rows == 0 {
+		clear(s.dx)
+		return
+	}
 	if !s.transposed {
 		transposeInto(s.wt, s.w, g4, f)
 	}
 	clear(s.dx[:lo*f])
 	clear(s.dx[(lo+rows)*f:])
-	layerGemm(false, true, rows, f, g4, dz, g4, s.wt, g4, 0, s.dx[lo*f:], f)
-	return true
+	layerGemm(false, true, rows, f, g4, s.dz[lo*g4:(lo+rows)*g4], g4, s.wt, g4, 0, s.dx[lo*f:], f)
 }
 
 // lstmStepBackward computes, for one step, dz from the gradients dh and dc
