@@ -289,12 +289,27 @@ loop2:                       \
 	JMP     loop2;       \
 one:                         \
 	CMPQ    CX, $16;     \
-	JLT     done;        \
+	JLT     tail;        \
 	VMOVUPS (SI), Z0;    \
 	pre(Z0);             \
 	TANH16(Z0, K1, Z1, Z2, Z3, Z4); \
 	post(Z0);            \
 	VMOVUPS Z0, (DI);    \
+	ADDQ    $64, SI;     \
+	ADDQ    $64, DI;     \
+	SUBQ    $16, CX;     \
+tail:                        \
+	TESTQ   CX, CX;      \
+	JZ      done;        \
+	MOVL    $1, AX;      \
+	SHLL    CX, AX;      \
+	DECL    AX;          \
+	KMOVW   AX, K3;      \
+	VMOVUPS.Z (SI), K3, Z0; \
+	pre(Z0);             \
+	TANH16(Z0, K1, Z1, Z2, Z3, Z4); \
+	post(Z0);            \
+	VMOVUPS Z0, K3, (DI); \
 done:                        \
 	VZEROUPPER;          \
 	RET
