@@ -54,6 +54,12 @@
 //	                 other architectures and with the purego or noasm build
 //	                 tags
 //
+// The float32 AVX-512 kernel has two edge kernels for the partial tiles at
+// the right edge of C that are at most 4 or 8 columns wide (the 100 units of
+// an LSTM leave 4 after six tiles of 16): they keep a column of the tile
+// per register, so they spend a quarter and a half of a whole tile's FMAs,
+// and read B's partial panel in place when it is exactly that wide.
+//
 // Products with m = 1 or n = 1 are matrix-vector products, which gonum's
 // Sgemv and Dgemv compute without the padding a tile would need.
 //

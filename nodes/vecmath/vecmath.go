@@ -1,6 +1,7 @@
 // Package vecmath evaluates float32 activation functions over slices, with
 // AVX-512 and AVX2 kernels on amd64 chosen at run time and a portable Go
-// loop elsewhere (and for the elements after the last whole vector).
+// loop elsewhere. The AVX-512 kernels do the last partial vector with
+// masked loads and stores; after the AVX2 ones, the Go loop does it.
 //
 // The functions compute exactly the rational approximation of nodes'
 // scalar tanh32 (Eigen's float32 tanh): x clamped to [-9, 9], x itself for
