@@ -577,7 +577,9 @@ func gruGrad[T float](l *gruOp, i int) []T {
 	default:
 		// Input x_t is block k of dX, k the step that read it.
 		if s.dxStale {
-			gruInputGradient(l, s)
+			// As lstmInputGradient, whose reasoning holds here.
+			s.dxStale = false
+			inputGradient(s.dx, s.dz, s.wt, s.lo*l.batch, (s.hi-s.lo)*l.batch, l.in, 3*l.hidden)
 		}
 		k := l.timeOf(i) // timeOf is its own inverse
 		n := l.batch * l.in
@@ -860,7 +862,7 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 	// once; then dR (and dbR) likewise. Each leaves out the steps of
 	// padding only before and after the others (see gruForward): their
 	// rows of dZ and dA are zero, and their rows of dX are cleared.
-	// dX waits for its first reader (gruInputGradient): a first layer's
+	// dX waits for its first reader (inputGradient): a first layer's
 	// inputs are data, whose gradient nothing reads.
 	s.dxStale = true
 	lo, rows := s.lo*b, (s.hi-s.lo)*b
@@ -887,23 +889,6 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 		columnSums(s.drb[2*h:], da[2*h:], ones, g3)
 	}
 	return true
-}
-
-// gruInputGradient computes dX = dZ·W, over every step at once but for the
-// steps of padding only before and after the others, whose rows of dX are
-// zero. The backward pass leaves it to the first read of an input's
-// gradient after it, as lstmInputGradient.
-func gruInputGradient[T float](l *gruOp, s *gruBuffers[T]) {
-	b, f, g3 := l.batch, l.in, 3*l.hidden
-	lo, rows := s.lo*b, (s.hi-s.lo)*b
-	s.dxStale = false
-	if rows == 0 {
-		clear(s.dx)
-		return
-	}
-	clear(s.dx[:lo*f])
-	clear(s.dx[(lo+rows)*f:])
-	layerGemm(false, true, rows, f, g3, s.dz[lo*g3:(lo+rows)*g3], g3, s.wt, g3, 0, s.dx[lo*f:], f)
 }
 
 // columnSums sets dst to the column sums of the len(ones)×len(dst)

@@ -87,3 +87,17 @@ func (op layerGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	return tensor.New(tensor.WithShape(op.l.shape(op.i).Clone()...), tensor.WithBacking(backing)), nil
 }
+
+// inputGradient sets dX = dZ·W for a fused layer with g gate columns and f
+// inputs: over the rows lo to lo+rows-1 of dZ at once (the steps from the
+// first to the last that are not padding only), zero for the others, whose
+// rows of dZ are zero. wt is Wᵀ, f×g.
+func inputGradient[T float](dx, dz, wt []T, lo, rows, f, g int) {
+	if rows == 0 {
+		clear(dx)
+		return
+	}
+	clear(dx[:lo*f])
+	clear(dx[(lo+rows)*f:])
+	layerGemm(false, true, rows, f, g, dz[lo*g:(lo+rows)*g], g, wt, g, 0, dx[lo*f:], f)
+}

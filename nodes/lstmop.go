@@ -949,26 +949,17 @@ func lstmBackward[T float](op *lstmBackwardOp, ts []*tensor.Dense) bool {
 	return true
 }
 
-// lstmInputGradient computes dX = dZ·W, over every step at once but for
-// the steps of padding only before and after the others, whose rows of dX
-// are zero. The backward pass leaves it to the first read of an input's
-// gradient after it, which comes before the next forward pass overwrites
-// dZ (it shares the gates' memory): every read node runs after the
-// backward op of its run.
+// lstmInputGradient computes dX (inputGradient), which the backward pass
+// leaves to the first read of an input's gradient after it: that read
+// comes before the next forward pass overwrites dZ (it shares the gates'
+// memory), as every read node runs after the backward op of its run.
 func lstmInputGradient[T float](l *lstmOp, s *lstmBuffers[T]) {
 	b, f, g4 := l.batch, l.in, 4*l.hidden
-	lo, rows := s.lo*b, (s.hi-s.lo)*b
 	s.dxStale = false
-	if rows == 0 {
-		clear(s.dx)
-		return
-	}
 	if !s.transposed {
 		transposeInto(s.wt, s.w, g4, f)
 	}
-	clear(s.dx[:lo*f])
-	clear(s.dx[(lo+rows)*f:])
-	layerGemm(false, true, rows, f, g4, s.dz[lo*g4:(lo+rows)*g4], g4, s.wt, g4, 0, s.dx[lo*f:], f)
+	inputGradient(s.dx, s.dz, s.wt, s.lo*b, (s.hi-s.lo)*b, f, g4)
 }
 
 // lstmStepBackward computes, for one step, dz from the gradients dh and dc
