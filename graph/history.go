@@ -15,7 +15,8 @@ type History struct {
 	// validation loss.
 	BestIteration int
 	// Stop says why training ended: "max epochs", "validation patience",
-	// or "canceled".
+	// "canceled", or "diverged" (the loss or a gradient was NaN or
+	// infinite; Train returns an error wrapping ErrDiverged).
 	Stop string
 }
 

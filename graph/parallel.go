@@ -39,8 +39,8 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 		return 0, nil, errors.Errorf("graph: parallel train step: %d workers", workers)
 	}
 	if workers == 1 || b == nil || b.B < 2 || b.Chunks > 1 {
-		loss, p, err := n.trainStep(b, solver)
-		return loss, []shardRun{{b, p}}, err
+		loss, run, err := n.trainStep(b, solver)
+		return loss, []shardRun{run}, err
 	}
 	if len(n.batchNorm) > 0 {
 		return 0, nil, errors.New("graph: parallel train step: batch normalization keeps running statistics that workers cannot share; train with TrainStep")
@@ -48,15 +48,13 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	if solver == nil {
 		return 0, nil, errors.New("graph: parallel train step: nil solver")
 	}
-	if err := n.checkBatch(b, true); err != nil {
+	b, err := n.prepare(b, true)
+	if err != nil {
 		return 0, nil, err
 	}
 	workers = min(workers, b.B)
 	for len(n.workers) < workers-1 {
 		n.workers = append(n.workers, n.worker())
-	}
-	for _, w := range n.workers {
-		w.norm = n.norm // statistics fitted after the worker was made
 	}
 	type result struct {
 		loss float64
@@ -72,9 +70,8 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 		if w > 0 {
 			net = n.workers[w-1]
 		}
-		shard := shardOf(b, from, to)
-		loss, p, err := net.forwardBackward(shard)
-		results[w] = result{loss, p, shard, err}
+		loss, run, err := net.forwardBackward(shardOf(b, from, to))
+		results[w] = result{loss, run.p, run.b, err}
 	}
 	for w := 1; w < workers; w++ {
 		wg.Add(1)
@@ -102,6 +99,12 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 		}
 		loss += r.loss * float64(r.p.key.batch) / float64(b.B)
 	}
+	for _, r := range results {
+		if err := r.p.checkFinite(loss); err != nil {
+			zeroAll()
+			return loss, nil, err
+		}
+	}
 	// Each worker's gradient is that of its own mean loss: weighting by
 	// the share of the batch gives the gradient of the batch's mean loss,
 	// gathered into worker 0's gradient tensors for the solver.
@@ -126,41 +129,40 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	return loss, runs, nil
 }
 
-// worker returns a network that shares n's layers, weights, normalization
-// and seed, with graphs and carried state of its own.
+// worker returns a network that shares n's layers, weights and seed, with
+// graphs and carried state of its own. It runs shards of batches that n
+// has prepared (normalized) already.
 func (n *Network) worker() *Network {
 	w := &Network{
 		layers: n.layers, params: n.params, classNames: n.classNames, dtype: n.dtype, seed: n.seed,
 		cacheSize: n.cacheSize, programs: make(map[programKey]*list.Element), lru: list.New(),
-		batchNorm: n.batchNorm, norm: n.norm, compileMu: n.compileMu, stepBuckets: n.stepBuckets,
+		batchNorm: n.batchNorm, compileMu: n.compileMu, stepBuckets: n.stepBuckets,
 	}
 	return w
 }
 
-// forwardBackward runs the training graph of b without a solver step and
-// returns the loss and the program, whose gradients hold b's.
-func (n *Network) forwardBackward(b *dataset.Batch) (float64, *program, error) {
-	nb, err := n.normalized(b)
-	if err != nil {
-		return 0, nil, err
-	}
-	if nb, err = n.bucketed(nb); err != nil {
-		return 0, nil, err
-	}
-	p, err := n.program(programKey{batch: nb.B, steps: nb.T, train: true, masked: nb.Padded()})
-	if err != nil {
-		return 0, nil, err
-	}
+// forwardBackward runs the training graph of a prepared shard, padded to
+// its step bucket, without a solver step, and returns the loss and what
+// ran: the bucketed shard and its program, whose gradients hold the shard's.
+func (n *Network) forwardBackward(b *dataset.Batch) (float64, shardRun, error) {
 	if b.Chunk > 0 {
-		return 0, nil, errors.New("parallel training of split sequences (chunks) is not supported")
+		return 0, shardRun{}, errors.New("parallel training of split sequences (chunks) is not supported")
 	}
-	p.feed(nb, nil, true)
+	b, err := n.bucketed(b)
+	if err != nil {
+		return 0, shardRun{}, err
+	}
+	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
+	if err != nil {
+		return 0, shardRun{}, err
+	}
+	p.feed(b, nil, true)
 	defer p.reset()
 	if err := p.run(); err != nil {
 		p.zeroGrads()
-		return 0, nil, errors.Wrapf(err, "the %v", p.key)
+		return 0, shardRun{}, errors.Wrapf(err, "the %v", p.key)
 	}
-	return scalar(p.lossVal), p, nil
+	return scalar(p.lossVal), shardRun{b, p}, nil
 }
 
 // scaleInto sets dst to dst*w when src is nil, and adds src*w to dst

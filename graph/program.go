@@ -663,6 +663,46 @@ func scalar(v gorgonia.Value) float64 {
 	return math.NaN()
 }
 
+// ErrDiverged is the error, wrapped with what was found, of a training step
+// whose loss or gradients are not finite (NaN or ±Inf): no learnable has
+// changed, and Train stops with History.Stop "diverged".
+var ErrDiverged = errors.New("training diverged (lower the learning rate or clip the gradients)")
+
+// checkFinite returns an error wrapping ErrDiverged unless the loss of the
+// last run and every gradient it accumulated are finite.
+func (p *program) checkFinite(loss float64) error {
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return errors.Wrapf(ErrDiverged, "graph: train step: the loss is %v", loss)
+	}
+	for _, vg := range p.valueGrads {
+		l := vg.(learnable)
+		if i, v, ok := firstNonFinite(l.grad); ok {
+			return errors.Wrapf(ErrDiverged, "graph: train step: the gradient of %s is %v at element %d", l.Name(), v, i)
+		}
+	}
+	return nil
+}
+
+// firstNonFinite returns the index and value of the first NaN or infinite
+// element of d.
+func firstNonFinite(d *tensor.Dense) (int, float64, bool) {
+	switch d.Dtype() {
+	case tensor.Float64:
+		for i, v := range d.Float64s() {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return i, v, true
+			}
+		}
+	case tensor.Float32:
+		for i, v := range d.Float32s() {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return i, f, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // zeroGrads clears the gradients a failed step left behind: Gorgonia adds
 // every run's gradients to the previous ones until a solver zeroes them.
 func (p *program) zeroGrads() {

@@ -27,47 +27,56 @@ func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 	return loss, err
 }
 
-// trainStep is TrainStep that also returns the program it ran, whose
-// output values are those of the batch.
-func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, *program, error) {
+// trainStep is TrainStep that also returns what ran: the prepared batch
+// (normalized and padded to its step bucket) and its program, whose output
+// values are those of that batch.
+func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, shardRun, error) {
 	if solver == nil {
-		return 0, nil, errors.New("graph: train step: nil solver")
+		return 0, shardRun{}, errors.New("graph: train step: nil solver")
 	}
-	if err := n.checkBatch(b, true); err != nil {
-		return 0, nil, err
-	}
-	b, err := n.normalized(b)
+	b, err := n.prepare(b, true)
 	if err != nil {
-		return 0, nil, err
+		return 0, shardRun{}, err
 	}
-	if b, err = n.bucketed(b); err != nil {
-		return 0, nil, err
+	b, err = n.bucketed(b)
+	if err != nil {
+		return 0, shardRun{}, err
 	}
 	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
 	if err != nil {
-		return 0, nil, err
+		return 0, shardRun{}, err
 	}
 	carried, err := n.train.start(b)
 	if err != nil {
-		return 0, nil, err
+		return 0, shardRun{}, err
 	}
 	p.feed(b, carried, true)
 	defer p.reset()
 	if err := p.run(); err != nil {
 		p.zeroGrads()
-		return 0, nil, errors.Wrapf(err, "graph: train step on the %v", p.key)
+		return 0, shardRun{}, errors.Wrapf(err, "graph: train step on the %v", p.key)
 	}
 	loss := scalar(p.lossVal)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+	if err := p.checkFinite(loss); err != nil {
 		p.zeroGrads()
-		return loss, nil, errors.Errorf("graph: train step: the loss is %v: training diverged (lower the learning rate or clip the gradients)", loss)
+		return loss, shardRun{}, err
 	}
 	if err := solver.Step(p.valueGrads); err != nil {
 		p.zeroGrads()
-		return loss, nil, errors.Wrap(err, "graph: train step: solver")
+		return loss, shardRun{}, errors.Wrap(err, "graph: train step: solver")
 	}
 	n.train.finish(b, p)
-	return loss, p, nil
+	return loss, shardRun{b, p}, nil
+}
+
+// prepare checks a batch and returns what a run feeds: b with its real
+// timesteps normalized when the input layer normalizes. Every entry point
+// prepares a batch once; everything after reads the prepared batch.
+func (n *Network) prepare(b *dataset.Batch, withTargets bool) (*dataset.Batch, error) {
+	if err := n.checkBatch(b, withTargets); err != nil {
+		return nil, err
+	}
+	return n.normalized(b)
 }
 
 // carry is the recurrent state that flows from one chunk of a split batch
@@ -142,10 +151,7 @@ func (n *Network) PredictStepsBatch(b *dataset.Batch) ([][][]float64, error) {
 // runInference runs the inference graph for b, carrying state in c across
 // the chunks of a split batch.
 func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
-	if err := n.checkBatch(b, false); err != nil {
-		return nil, err
-	}
-	b, err := n.normalized(b)
+	b, err := n.prepare(b, false)
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +181,7 @@ func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
 // names it returns them all. It compiles a graph of its own per batch shape
 // that copies every value out, so it costs more than PredictBatch.
 func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*tensor.Dense, error) {
-	if err := n.checkBatch(b, false); err != nil {
-		return nil, err
-	}
-	b, err := n.normalized(b)
+	b, err := n.prepare(b, false)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,9 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 	if len(cfg.errs) > 0 {
 		return nil, nil, errors.Errorf("graph: train: %s", strings.Join(cfg.errs, "; "))
 	}
+	if ctx == nil {
+		return nil, nil, errors.New("graph: train: nil context (pass context.Background() to train without cancellation)")
+	}
 	if net == nil || data == nil || data.Len() == 0 {
 		return nil, nil, errors.New("graph: train: no network or no training data")
 	}
@@ -96,6 +99,9 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 			}
 			loss, runs, err := net.trainStepParallel(b, solver, cfg.workers)
 			if err != nil {
+				if errors.Is(err, ErrDiverged) {
+					t.hist.Stop = "diverged"
+				}
 				return net, t.hist, errors.Wrapf(err, "graph: train: epoch %d, iteration %d", epoch, iteration+1)
 			}
 			iteration++
@@ -261,7 +267,7 @@ func (t *trainer) progress() {
 		return
 	}
 	r := t.hist.Iterations[len(t.hist.Iterations)-1]
-	t.bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  %s", r.Epoch, t.cfg.maxEpochs, r.Loss, t.metricText(r.Accuracy, r.RMSE)))
+	t.bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.5g  %s", r.Epoch, t.cfg.maxEpochs, r.Loss, t.metricText(r.Accuracy, r.RMSE)))
 	_ = t.bar.Add(1)
 }
 
@@ -271,11 +277,11 @@ func (t *trainer) epochLine(epoch int) {
 		return
 	}
 	r := t.hist.Iterations[len(t.hist.Iterations)-1]
-	line := fmt.Sprintf("epoch %3d/%d  iteration %5d  elapsed %v  loss %.4f  %s  learn rate %.3g",
+	line := fmt.Sprintf("epoch %3d/%d  iteration %5d  elapsed %v  loss %.5g  %s  learn rate %.3g",
 		epoch, t.cfg.maxEpochs, r.Iteration, time.Since(t.start).Round(time.Second), r.Loss, t.metricText(r.Accuracy, r.RMSE), r.LearnRate)
 	if n := len(t.hist.Validations); n > 0 {
 		v := t.hist.Validations[n-1]
-		line += fmt.Sprintf("  validation loss %.4f %s", v.Loss, t.metricText(v.Accuracy, v.RMSE))
+		line += fmt.Sprintf("  validation loss %.5g %s", v.Loss, t.metricText(v.Accuracy, v.RMSE))
 	}
 	fmt.Fprintln(t.lines, line)
 }
