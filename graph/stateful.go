@@ -106,17 +106,26 @@ func (n *Network) ClassifyAndUpdateState(b *dataset.Batch) ([][]string, error) {
 func (n *Network) ResetState() { n.stateful = carry{} }
 
 // Forecast predicts a sequence-to-sequence regression network's next steps
-// in closed loop, as MATLAB's forecasting examples do: it first runs b with
-// PredictAndUpdateState, then feeds each sequence's last prediction back as
-// the next input, steps times. The network's outputs must be its inputs
-// (as many responses as features). It returns each sequence's steps
-// predictions, and leaves the state after them.
+// in closed loop, as MATLAB's "Time Series Forecasting Using Deep Learning"
+// does: it runs b, the history x(1..n) of each sequence, with
+// PredictAndUpdateState, whose output after each sequence's last real step
+// is the forecast of x(n+1); then it feeds each forecast back as the next
+// input, steps-1 times, for x(n+2) ... x(n+steps):
+//
+//	[net, Z] = predictAndUpdateState(net, X);   Y(:,1) = Z(:,end);
+//	for t = 2:steps, [net, Y(:,t)] = predictAndUpdateState(net, Y(:,t-1)); end
+//
+// The network's outputs must be its inputs (as many responses as features).
+// It returns each sequence's steps forecasts, and leaves the state after the
+// history and the first steps-1 forecasts. Like PredictAndUpdateState it
+// continues from the state the last call left: call ResetState first to
+// start from zeros, as MATLAB's example does.
 func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 	if !n.PerStep() || n.IsClassifier() || n.OutputSize() != n.InputSize() {
 		return nil, errors.Errorf("graph: forecast needs a sequence-to-sequence regression network whose %d outputs are its %d inputs", n.OutputSize(), n.InputSize())
 	}
 	if steps < 1 {
-		return nil, errors.Errorf("graph: forecast of %d steps", steps)
+		return nil, errors.Errorf("graph: forecast of %d steps; want at least 1", steps)
 	}
 	out, err := n.PredictAndUpdateState(b)
 	if err != nil {
@@ -124,12 +133,14 @@ func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 	}
 	f := n.InputSize()
 	next := &dataset.Batch{B: b.B, T: 1, F: f, X: make([]float64, b.B*f), Mask: make([]float64, b.B), Lengths: make([]int, b.B)}
+	forecast := make([][][]float64, b.B)
 	for s := range next.Mask {
 		next.Mask[s], next.Lengths[s] = 1, 1
-		copy(next.X[s*f:], out[s][len(out[s])-1])
+		y := out[s][len(out[s])-1]
+		forecast[s] = append(forecast[s], y)
+		copy(next.X[s*f:], y)
 	}
-	forecast := make([][][]float64, b.B)
-	for i := 0; i < steps; i++ {
+	for i := 1; i < steps; i++ {
 		p, err := n.PredictAndUpdateState(next)
 		if err != nil {
 			return nil, errors.Wrapf(err, "graph: forecast step %d", i+1)

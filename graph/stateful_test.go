@@ -107,41 +107,70 @@ func stepCuts(n int) []int {
 	return cuts
 }
 
-// TestForecastFeedsPredictionsBack: closed-loop forecasting equals feeding
-// each prediction back by hand.
-func TestForecastFeedsPredictionsBack(t *testing.T) {
+// TestForecastIsMATLABsClosedLoop checks Forecast against MATLAB's closed
+// loop ("Time Series Forecasting Using Deep Learning"), written out:
+//
+//	net = resetState(net);
+//	[net, Z] = predictAndUpdateState(net, X);      % X = x(1..n)
+//	Y(:,1) = Z(:,end);                             % the forecast of x(n+1)
+//	for t = 2:k
+//	    [net, Y(:,t)] = predictAndUpdateState(net, Y(:,t-1));
+//	end
+//
+// so that Y(:,j) is the network's output after reading x(1..n) followed by
+// Y(:,1..j-1). The expected values are computed by stateless whole-sequence
+// prediction (PredictStepsBatch on the history with the forecasts so far
+// appended), not by the stateful path Forecast uses; the histories have
+// different lengths and are padded on either side.
+func TestForecastIsMATLABsClosedLoop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	src, _ := dataset.NewUnlabeled(randomSequences(t, rng, 2, 2, 5, 5))
+	seqs := randomSequences(t, rng, 2, 2, 3, 6)
+	src, _ := dataset.NewUnlabeled(seqs)
 	net, err := NewNetwork([]Layer{SequenceInput(2), LSTM(5), FullyConnected(2), RegressionOutput()}, WithDtype(tensor.Float64))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := dataset.MakeBatch(src, []int{0, 1})
-	got, err := net.Forecast(b, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net.ResetState()
-	out, _ := net.PredictAndUpdateState(b)
-	for i := 0; i < 4; i++ {
-		next := &dataset.Batch{B: 2, T: 1, F: 2, Mask: []float64{1, 1}, Lengths: []int{1, 1}}
-		for s := 0; s < 2; s++ {
-			next.X = append(next.X, out[s][len(out[s])-1]...)
-		}
-		if out, err = net.PredictAndUpdateState(next); err != nil {
+	const k = 4
+	for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+		b, _ := dataset.MakeBatch(src, []int{0, 1}, dataset.WithPaddingDirection(dir))
+		net.ResetState()
+		got, err := net.Forecast(b, k)
+		if err != nil {
 			t.Fatal(err)
 		}
-		for s := 0; s < 2; s++ {
-			for j := range out[s][0] {
-				if got[s][i][j] != out[s][0][j] {
-					t.Fatalf("step %d sequence %d: forecast %v, by hand %v", i, s, got[s][i], out[s][0])
+		for s, seq := range seqs {
+			rows := make([][]float64, seq.T)
+			for i := range rows {
+				rows[i] = seq.Row(i)
+			}
+			if len(got[s]) != k {
+				t.Fatalf("%v: sequence %d: %d forecasts, want %d", dir, s, len(got[s]), k)
+			}
+			for j := 0; j < k; j++ {
+				whole, _ := dataset.NewSequence(rows)
+				one, _ := dataset.NewUnlabeled([]dataset.Sequence{whole})
+				wb, _ := dataset.MakeBatch(one, []int{0})
+				out, err := net.PredictStepsBatch(wb)
+				if err != nil {
+					t.Fatal(err)
 				}
+				want := out[0][len(rows)-1]
+				for r := range want {
+					if d := math.Abs(got[s][j][r] - want[r]); d > 1e-12 {
+						t.Fatalf("%v: sequence %d, forecast %d (x(n+%d)): %v, MATLAB's definition gives %v", dir, s, j+1, j+1, got[s][j], want)
+					}
+				}
+				rows = append(rows, want)
 			}
 		}
 	}
+	b, _ := dataset.MakeBatch(src, []int{0, 1})
 	cls, _ := NewNetwork([]Layer{SequenceInput(2), LSTM(5), FullyConnected(2), Softmax(), ClassificationOutput()})
 	if _, err := cls.Forecast(b, 3); err == nil {
 		t.Error("forecasting with a classifier gave no error")
+	}
+	if _, err := net.Forecast(b, 0); err == nil {
+		t.Error("a forecast of 0 steps gave no error")
 	}
 }
 
