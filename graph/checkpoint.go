@@ -26,7 +26,7 @@ import (
 
 const (
 	checkpointFormat  = "seqgraph-checkpoint"
-	checkpointVersion = 1
+	checkpointVersion = 2
 )
 
 // Limits on the sizes that Load accepts. NewNetwork allocates the input of a
@@ -568,6 +568,9 @@ func load(r io.Reader, size int64, opts []LoadOption) (*Network, *TrainingState,
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "network")
 	}
+	if version == 1 {
+		migrateVersion1(desc)
+	}
 	dtype := tensor.Float32
 	switch desc.Dtype {
 	case "float32":
@@ -624,6 +627,19 @@ func load(r io.Reader, size int64, opts []LoadOption) (*Network, *TrainingState,
 		training = &TrainingState{Epoch: *tj.Epoch, Iteration: *tj.Iteration}
 	}
 	return n, training, nil
+}
+
+// migrateVersion1 brings a version-1 network description to version 2: in
+// version 1 a bidirectional layer's output mode "last" meant each
+// direction's final state, which version 2 calls "final" ("last" became
+// MATLAB's last timestep of the output sequence).
+func migrateVersion1(desc *networkJSON) {
+	for i, lj := range desc.Layers {
+		bidirectional := lj.Kind == checkpointKinds[bilstmLayer].name || lj.Kind == checkpointKinds[bidirectionalLayer].name
+		if bidirectional && lj.OutputMode != nil && strings.EqualFold(*lj.OutputMode, rnn.Last.String()) {
+			desc.Layers[i].OutputMode = ptr(rnn.Final.String())
+		}
+	}
 }
 
 // strictUnmarshal decodes the JSON text s into v, refusing unknown fields,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"io"
 	"maps"
 	"math"
@@ -559,9 +560,9 @@ func TestLoadRejectsBadCheckpoints(t *testing.T) {
 			return ts
 		}), `format "pt", want "seqgraph-checkpoint"`},
 		{"newer version", rewrite(t, good, func(ts []stTensor, meta map[string]string) []stTensor {
-			meta["version"] = "2"
+			meta["version"] = strconv.Itoa(checkpointVersion + 1)
 			return ts
-		}), "version 2 was written by a newer seqgraph; this one reads version 1"},
+		}), fmt.Sprintf("version %d was written by a newer seqgraph; this one reads version %d", checkpointVersion+1, checkpointVersion)},
 		{"bad version", rewrite(t, good, func(ts []stTensor, meta map[string]string) []stTensor {
 			meta["version"] = "01"
 			return ts
@@ -770,7 +771,7 @@ func TestSafetensorsLayout(t *testing.T) {
 			t.Errorf("tensors %q and %q are not in order of name", ts[i-1].name, ts[i].name)
 		}
 	}
-	if meta["format"] != "seqgraph-checkpoint" || meta["version"] != "1" || meta["training"] != `{"epoch":1,"iteration":2}` {
+	if meta["format"] != "seqgraph-checkpoint" || meta["version"] != strconv.Itoa(checkpointVersion) || meta["training"] != `{"epoch":1,"iteration":2}` {
 		t.Errorf("metadata %v", meta)
 	}
 }
@@ -1028,7 +1029,7 @@ func TestWriteCheckpointFixtures(t *testing.T) {
 	}
 	seed("truncated", small[:len(small)/2])
 	seed("newer-version", rewrite(t, small, func(ts []stTensor, meta map[string]string) []stTensor {
-		meta["version"] = "2"
+		meta["version"] = strconv.Itoa(checkpointVersion + 1)
 		return ts
 	}))
 	seed("wrong-shape", rewrite(t, small, editTensor("fc1/Weights", func(t *stTensor) { t.shape = []int{4} })))

@@ -129,8 +129,13 @@ func WithName(name string) LayerOption {
 	return func(c *layerConfig) { c.name = name }
 }
 
-// WithOutputMode sets a recurrent layer's OutputMode (rnn.Sequence by
-// default, as in MATLAB).
+// WithOutputMode sets a recurrent layer's OutputMode: rnn.Sequence (the
+// default, as in MATLAB), rnn.Last (MATLAB's 'last': the output at each
+// sequence's last real timestep; for a bidirectional layer the backward
+// half of it has read that timestep only, as in MATLAB's bilstmLayer) or
+// rnn.Final (each direction's final state: the same as Last for one
+// direction; for a bidirectional layer PyTorch's h_n, both halves having
+// read the whole sequence).
 func WithOutputMode(m rnn.OutputMode) LayerOption {
 	return func(c *layerConfig) { c.mode = m; c.set = append(c.set, optMode) }
 }
@@ -440,7 +445,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			if !cur.seqIn {
 				return nil, errors.Errorf("%s: needs sequences, but the layer before outputs one step (OutputMode last)", where)
 			}
-			if cfg.mode != rnn.Sequence && cfg.mode != rnn.Last {
+			if !cfg.mode.Valid() {
 				return nil, errors.Errorf("%s: invalid output mode %v", where, cfg.mode)
 			}
 			if cfg.merge < rnn.Concat || cfg.merge > rnn.Product {

@@ -436,7 +436,7 @@ func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq
 		p.learnables = append(p.learnables, cell.Learnables()...)
 		outputs = u.Outputs
 	}
-	if l.mode == rnn.Last {
+	if l.mode != rnn.Sequence {
 		*single, *seq = outputs[0], nil
 	} else {
 		*seq = outputs

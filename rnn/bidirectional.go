@@ -72,9 +72,12 @@ type BiUnrolled struct {
 	Forward, Backward *Unrolled
 	Merge             MergeMode
 	// Outputs holds the merged output of every timestep with Sequence.
-	// With Last it holds one: the forward direction's last step merged
-	// with the backward direction's first (each sequence's own, with a
-	// mask), as MATLAB and PyTorch do.
+	// With Last it holds one: the merged output at the last timestep
+	// (each sequence's own last real step, with a mask), MATLAB's
+	// bilstmLayer 'last', whose backward half has read that step only.
+	// With Final it holds the forward direction's final output merged with
+	// the backward direction's (its output after timestep 0): PyTorch's
+	// h_n.
 	Outputs []*gorgonia.Node
 }
 
@@ -132,17 +135,49 @@ func unrollBidirectional(fwd, bwd Cell, xs []*gorgonia.Node, merge MergeMode,
 	if err != nil {
 		return nil, err
 	}
-	b, err := unroll(bwd, xs, append(opts, WithReverse())...)
+	// For Last the backward direction's output is taken at the last step,
+	// from all of its outputs.
+	bwdOpts := append(opts, WithReverse())
+	if cfg.mode == Last {
+		bwdOpts = append(bwdOpts, WithOutputMode(Sequence))
+	}
+	b, err := unroll(bwd, xs, bwdOpts...)
 	if err != nil {
 		return nil, err
 	}
+	bOut := b.Outputs
+	if cfg.mode == Last {
+		last, err := lastStep(b.Outputs, cfg.masks)
+		if err != nil {
+			return nil, errors.Wrapf(err, "rnn: bidirectional %q/%q", fwd.Name(), bwd.Name())
+		}
+		bOut = []*gorgonia.Node{last}
+	}
 	out := &BiUnrolled{Forward: f, Backward: b, Merge: merge, Outputs: make([]*gorgonia.Node, len(f.Outputs))}
 	for t := range f.Outputs {
-		if out.Outputs[t], err = mergeOutputs(merge, f.Outputs[t], b.Outputs[t]); err != nil {
+		if out.Outputs[t], err = mergeOutputs(merge, f.Outputs[t], bOut[t]); err != nil {
 			return nil, errors.Wrapf(err, "rnn: bidirectional %q/%q", fwd.Name(), bwd.Name())
 		}
 	}
 	return out, nil
+}
+
+// lastStep returns the outputs at each sequence's last real timestep: the
+// last output without masks; with masks, the output of the last step
+// whose mask is 1, selected step by step (a padded step keeps the
+// selection, as it keeps a recurrent state).
+func lastStep(outs, masks []*gorgonia.Node) (*gorgonia.Node, error) {
+	if masks == nil {
+		return outs[len(outs)-1], nil
+	}
+	sel := outs[0]
+	for t := 1; t < len(outs); t++ {
+		var err error
+		if sel, err = nodes.Masked(outs[t], sel, masks[t]); err != nil {
+			return nil, err
+		}
+	}
+	return sel, nil
 }
 
 func mergeOutputs(m MergeMode, f, b *gorgonia.Node) (*gorgonia.Node, error) {

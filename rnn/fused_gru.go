@@ -48,7 +48,7 @@ func UnrollGRU(cell *GRU, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled,
 		return nil, errors.Wrapf(err, "rnn: unroll %q", name)
 	}
 	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, Final: State{h}, named: map[string]*gorgonia.Node{}}
-	if cfg.mode == Last {
+	if cfg.mode != Sequence {
 		u.Outputs = []*gorgonia.Node{h}
 		return u, nil
 	}

@@ -47,7 +47,7 @@ func UnrollLSTM(cell *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolle
 		return nil, errors.Wrapf(err, "rnn: unroll %q", name)
 	}
 	u := &Unrolled{Cell: cell, Mode: cfg.mode, Initial: state, Final: State{h, c}, named: map[string]*gorgonia.Node{}}
-	if cfg.mode == Last {
+	if cfg.mode != Sequence {
 		u.Outputs = []*gorgonia.Node{h}
 		return u, nil
 	}

@@ -315,58 +315,73 @@ func TestElmanMatchesPyTorch(t *testing.T) {
 	}
 }
 
-func TestBidirectionalLSTMMatchesPyTorch(t *testing.T) {
-	paths := map[string]func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error){
-		"gates": func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error) {
-			return UnrollBidirectional(f, b, xs, Concat, opts...)
-		},
-		"fused": func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error) {
-			return UnrollBidirectionalLSTM(f, b, xs, Concat, opts...)
-		},
+// biLSTMPaths are the two ways to unroll a bidirectional LSTM.
+var biLSTMPaths = map[string]func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error){
+	"gates": func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error) {
+		return UnrollBidirectional(f, b, xs, Concat, opts...)
+	},
+	"fused": func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error) {
+		return UnrollBidirectionalLSTM(f, b, xs, Concat, opts...)
+	},
+}
+
+// biLSTMFixture is a variable-length BiLSTM fixture unrolled in a parity
+// graph with the fixture's weights and masks.
+type biLSTMFixture struct {
+	pt         *parity
+	fwd, bwd   *LSTM
+	xs         []*gorgonia.Node
+	u          *BiUnrolled
+	lengths    []int
+	F, H, B, T int
+}
+
+func unrollBiLSTMFixture(t *testing.T, fx fixture, unroll func(f, b *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*BiUnrolled, error), mode OutputMode) *biLSTMFixture {
+	bf := &biLSTMFixture{F: fx.int(t, "F"), H: fx.int(t, "H"), B: fx.int(t, "B"), T: fx.int(t, "T"), pt: newParity(t)}
+	fx.get(t, "lengths", &bf.lengths)
+	params := newTestParams(t)
+	var err error
+	if bf.fwd, err = NewLSTM(bf.pt.g, params, "bi/forward", bf.F, bf.H); err != nil {
+		t.Fatal(err)
 	}
+	if bf.bwd, err = NewLSTM(bf.pt.g, params, "bi/backward", bf.F, bf.H); err != nil {
+		t.Fatal(err)
+	}
+	setParams(t, params, map[string][]float64{
+		"bi/forward/InputWeights": fx.floats(t, "W"), "bi/forward/RecurrentWeights": fx.floats(t, "R"), "bi/forward/Bias": fx.floats(t, "b"),
+		"bi/backward/InputWeights": fx.floats(t, "Wb"), "bi/backward/RecurrentWeights": fx.floats(t, "Rb"), "bi/backward/Bias": fx.floats(t, "bb"),
+	})
+	bf.xs = bf.pt.inputs(fx.floats(t, "x"), bf.B, bf.T, bf.F)
+	masks := make([]*gorgonia.Node, bf.T)
+	for i := range masks {
+		m := make([]float64, bf.B)
+		for b, l := range bf.lengths {
+			if i < l {
+				m[b] = 1
+			}
+		}
+		masks[i] = gorgonia.NodeFromAny(bf.pt.g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("mask/t%d", i)))
+	}
+	if bf.u, err = unroll(bf.fwd, bf.bwd, bf.xs, WithMask(masks), WithOutputMode(mode)); err != nil {
+		t.Fatal(err)
+	}
+	return bf
+}
+
+func TestBidirectionalLSTMMatchesPyTorch(t *testing.T) {
 	for _, fx := range loadFixtures(t, "cell_fixtures.json", "bilstm") {
-		for path, unroll := range paths {
+		for path, unroll := range biLSTMPaths {
 			t.Run(fx.name(t)+"/"+path, func(t *testing.T) {
-				F, H, B, T := fx.int(t, "F"), fx.int(t, "H"), fx.int(t, "B"), fx.int(t, "T")
-				var lengths []int
-				fx.get(t, "lengths", &lengths)
-				pt := newParity(t)
-				params := newTestParams(t)
-				fwd, err := NewLSTM(pt.g, params, "bi/forward", F, H)
-				if err != nil {
-					t.Fatal(err)
-				}
-				bwd, err := NewLSTM(pt.g, params, "bi/backward", F, H)
-				if err != nil {
-					t.Fatal(err)
-				}
-				setParams(t, params, map[string][]float64{
-					"bi/forward/InputWeights": fx.floats(t, "W"), "bi/forward/RecurrentWeights": fx.floats(t, "R"), "bi/forward/Bias": fx.floats(t, "b"),
-					"bi/backward/InputWeights": fx.floats(t, "Wb"), "bi/backward/RecurrentWeights": fx.floats(t, "Rb"), "bi/backward/Bias": fx.floats(t, "bb"),
-				})
-				xs := pt.inputs(fx.floats(t, "x"), B, T, F)
-				masks := make([]*gorgonia.Node, T)
-				for i := range masks {
-					m := make([]float64, B)
-					for b, l := range lengths {
-						if i < l {
-							m[b] = 1
-						}
-					}
-					masks[i] = gorgonia.NodeFromAny(pt.g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("mask/t%d", i)))
-				}
-				u, err := unroll(fwd, bwd, xs, WithMask(masks))
-				if err != nil {
-					t.Fatal(err)
-				}
+				bf := unrollBiLSTMFixture(t, fx, unroll, Sequence)
+				pt, u, B, T, F, H := bf.pt, bf.u, bf.B, bf.T, bf.F, bf.H
 				y, gy, dx := fx.floats(t, "y"), fx.floats(t, "gy"), fx.floats(t, "dx")
 				for i, out := range u.Outputs {
 					// PyTorch's outputs are 0 at padded steps; only real ones
 					// are defined.
-					real := func(k int) bool { return i < lengths[k/(2*H)] }
+					real := func(k int) bool { return i < bf.lengths[k/(2*H)] }
 					pt.weigh(out, atTime(gy, B, T, 2*H, i))
 					pt.value(fmt.Sprintf("y at t=%d", i), out, atTime(y, B, T, 2*H, i), real)
-					pt.grad(fmt.Sprintf("dx at t=%d", i), xs[i], atTime(dx, B, T, F, i))
+					pt.grad(fmt.Sprintf("dx at t=%d", i), bf.xs[i], atTime(dx, B, T, F, i))
 				}
 				hT, cT, gh, gc := fx.floats(t, "hT"), fx.floats(t, "cT"), fx.floats(t, "gh"), fx.floats(t, "gc")
 				for k, dir := range []*Unrolled{u.Forward, u.Backward} {
@@ -375,13 +390,50 @@ func TestBidirectionalLSTMMatchesPyTorch(t *testing.T) {
 					pt.value(fmt.Sprintf("hT[%d]", k), dir.Final[0], part(hT, k, B, H), nil)
 					pt.value(fmt.Sprintf("cT[%d]", k), dir.Final[1], part(cT, k, B, H), nil)
 				}
-				for name, n := range map[string]*gorgonia.Node{"dW": fwd.W, "dR": fwd.R, "db": fwd.B, "dWb": bwd.W, "dRb": bwd.R, "dbb": bwd.B} {
+				for name, n := range map[string]*gorgonia.Node{"dW": bf.fwd.W, "dR": bf.fwd.R, "db": bf.fwd.B, "dWb": bf.bwd.W, "dRb": bf.bwd.R, "dbb": bf.bwd.B} {
 					pt.grad(name, n, fx.floats(t, name))
 				}
 				var loss float64
 				fx.get(t, "loss", &loss)
-				pt.run(append(append(fwd.Learnables(), bwd.Learnables()...), xs...), loss)
+				pt.run(append(append(bf.fwd.Learnables(), bf.bwd.Learnables()...), bf.xs...), loss)
 			})
+		}
+	}
+}
+
+// TestBidirectionalLastAndFinal checks the two one-output modes of a
+// bidirectional layer against PyTorch's variable-length BiLSTM
+// (pack_padded_sequence):
+//
+//   - Last is MATLAB's bilstmLayer 'last', "the last time step of the
+//     output sequence": PyTorch's output y[b, L_b-1, :], whose backward half
+//     has read x[L_b-1] only;
+//   - Final is PyTorch's h_n, each direction's final hidden state
+//     concatenated: [h_n[0, b, :], h_n[1, b, :]].
+func TestBidirectionalLastAndFinal(t *testing.T) {
+	for _, fx := range loadFixtures(t, "cell_fixtures.json", "bilstm") {
+		for path, unroll := range biLSTMPaths {
+			for _, mode := range []OutputMode{Last, Final} {
+				t.Run(fx.name(t)+"/"+path+"/"+mode.String(), func(t *testing.T) {
+					bf := unrollBiLSTMFixture(t, fx, unroll, mode)
+					B, T, H := bf.B, bf.T, bf.H
+					if len(bf.u.Outputs) != 1 {
+						t.Fatalf("%d outputs, want 1", len(bf.u.Outputs))
+					}
+					y, hT := fx.floats(t, "y"), fx.floats(t, "hT")
+					var want []float64
+					for b, l := range bf.lengths {
+						if mode == Last {
+							want = append(want, y[(b*T+l-1)*2*H:(b*T+l)*2*H]...)
+							continue
+						}
+						want = append(append(want, part(hT, 0, B, H)[b*H:(b+1)*H]...), part(hT, 1, B, H)[b*H:(b+1)*H]...)
+					}
+					bf.pt.weigh(bf.u.Outputs[0], make([]float64, B*2*H))
+					bf.pt.value(mode.String(), bf.u.Outputs[0], want, nil)
+					bf.pt.run(bf.fwd.Learnables(), 0)
+				})
+			}
 		}
 	}
 }

@@ -17,9 +17,18 @@ type OutputMode int
 const (
 	// Sequence outputs every timestep (MATLAB's default, "sequence").
 	Sequence OutputMode = iota
-	// Last outputs the last timestep only ("last"); with a mask, each
-	// sequence's own last real timestep.
+	// Last outputs the last timestep of the output sequence only ("last");
+	// with a mask, each sequence's own last real timestep. For a
+	// bidirectional layer that is MATLAB's bilstmLayer 'last': the forward
+	// direction's output after the whole sequence, beside the backward
+	// direction's output at the same step, which has read only that step.
 	Last
+	// Final outputs each direction's final state ("final"): for one
+	// direction the same as Last; for a bidirectional layer the forward
+	// direction's output after the last step beside the backward
+	// direction's after the first step, each having read the whole sequence
+	// (PyTorch's h_n, Keras's Bidirectional without return_sequences).
+	Final
 )
 
 func (m OutputMode) String() string {
@@ -28,21 +37,28 @@ func (m OutputMode) String() string {
 		return "sequence"
 	case Last:
 		return "last"
+	case Final:
+		return "final"
 	}
 	return fmt.Sprintf("OutputMode(%d)", int(m))
 }
 
-// ParseOutputMode returns the output mode with MATLAB's name s ("sequence"
-// or "last", any case).
+// ParseOutputMode returns the output mode called s ("sequence", "last" or
+// "final", any case).
 func ParseOutputMode(s string) (OutputMode, error) {
 	switch strings.ToLower(s) {
 	case "sequence":
 		return Sequence, nil
 	case "last":
 		return Last, nil
+	case "final":
+		return Final, nil
 	}
-	return 0, errors.Errorf("rnn: unknown output mode %q (want sequence or last)", s)
+	return 0, errors.Errorf("rnn: unknown output mode %q (want sequence, last or final)", s)
 }
+
+// Valid reports whether m is one of the output modes.
+func (m OutputMode) Valid() bool { return m >= Sequence && m <= Final }
 
 // Unrolled is a cell applied over a sequence: the nodes a caller reads, feeds
 // or differentiates.
@@ -50,7 +66,7 @@ type Unrolled struct {
 	Cell Cell
 	Mode OutputMode
 	// Outputs holds the cell's output at every timestep with Sequence, and
-	// only the last with Last.
+	// only the last with Last or Final.
 	Outputs []*gorgonia.Node
 	// Initial is the state before the first timestep: the nodes passed with
 	// WithInitialState, or zero-valued input nodes called
@@ -102,7 +118,8 @@ type unrollConfig struct {
 	reverse bool
 }
 
-// WithOutputMode sets the output mode (Sequence by default).
+// WithOutputMode sets the output mode (Sequence by default; for one
+// direction Final is the same as Last).
 func WithOutputMode(m OutputMode) UnrollOption { return func(c *unrollConfig) { c.mode = m } }
 
 // WithInitialState starts the recurrence from st instead of zeros: one B×n
@@ -184,7 +201,7 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 // nodes called "<cell>/initial/<part>".
 func prepareUnroll(cell Cell, xs []*gorgonia.Node, cfg unrollConfig) (State, error) {
 	name := cell.Name()
-	if cfg.mode != Sequence && cfg.mode != Last {
+	if !cfg.mode.Valid() {
 		return nil, errors.Errorf("rnn: unroll %q: invalid output mode %v", name, cfg.mode)
 	}
 	if len(xs) == 0 {

@@ -21,7 +21,11 @@ import (
 // Learning" example: recognize the speaker of a Japanese vowel from its
 // sequence of 12 LPC cepstrum coefficients, with a BiLSTM of 100 hidden
 // units, training data sorted by length, mini-batches of 27, adam with a
-// gradient threshold of 1, 50 epochs.
+// gradient threshold of 1, 50 epochs. The BiLSTM outputs each direction's
+// final state (rnn.Final, PyTorch's h_n) rather than MATLAB's 'last' (the
+// last step of the output sequence, whose backward half has read only the
+// last timestep of the right-padded utterances): on this data 97.0% test
+// accuracy against 93.0% (seed 1).
 func runVowels(args []string, w io.Writer) error {
 	fs := newFlags("vowels", w)
 	epochs := fs.Int("epochs", 50, "training epochs")
@@ -51,7 +55,7 @@ func runVowels(args []string, w io.Writer) error {
 	}
 	net, err := graph.NewNetwork([]graph.Layer{
 		graph.SequenceInput(12),
-		graph.BiLSTM(*hidden, graph.WithOutputMode(rnn.Last)),
+		graph.BiLSTM(*hidden, graph.WithOutputMode(rnn.Final)),
 		graph.FullyConnected(9),
 		graph.Softmax(),
 		graph.ClassificationOutput(),
