@@ -285,7 +285,8 @@ func TestBadInputIsAnError(t *testing.T) {
 		{"nil batch", nil, "nil batch"},
 		{"empty batch", &dataset.Batch{F: 3}, "empty batch"},
 		{"wrong feature count", mutate(func(b *dataset.Batch) { b.F = 2; b.X = b.X[:b.B*b.T*2] }), "network's sequence input takes 3"},
-		{"NaN", mutate(func(b *dataset.Batch) { b.X[b.T*b.F+b.F+2] = math.NaN() }), "sequence 1 of the batch (observation 1): timestep 1, feature 2 is NaN"},
+		{"NaN", mutate(func(b *dataset.Batch) { b.X[b.T*b.F+b.F+2] = math.NaN() }), "sequence 1 of the batch (observation 1): input at timestep 1, value 2 is NaN"},
+		{"beyond float32", mutate(func(b *dataset.Batch) { b.X[3] = 1e39 }), "input at timestep 1, value 0 is 1e+39, beyond the range of the network's float32"},
 		{"label out of range", mutate(func(b *dataset.Batch) { b.Labels[1] = 2 }), "label 2 is outside"},
 		{"negative label", mutate(func(b *dataset.Batch) { b.Labels[0] = -1 }), "label -1 is outside"},
 		{"missing labels", mutate(func(b *dataset.Batch) { b.Labels = nil }), "0 labels for 2 sequences"},
@@ -293,7 +294,13 @@ func TestBadInputIsAnError(t *testing.T) {
 			for t := 0; t < b.T; t++ {
 				b.Mask[t] = 0
 			}
+			b.Lengths[0] = 0
 		}), "sequence 0 of the batch (observation 0) is empty"},
+		{"mask with a hole", mutate(func(b *dataset.Batch) { b.Mask[1] = 0 }),
+			"sequence 0 of the batch (observation 0): mask at timestep 1 is 0, but its length 3 padded on the right makes it 1"},
+		{"lengths disagree with the mask", mutate(func(b *dataset.Batch) { b.Lengths[1]-- }),
+			"sequence 1 of the batch (observation 1): mask at timestep 3 is 1, but its length 3 padded on the right makes it 0"},
+		{"no lengths", mutate(func(b *dataset.Batch) { b.Lengths = nil }), "malformed batch"},
 	}
 	before, _ := net.Learnable("lstm1/InputWeights")
 	for _, c := range cases {

@@ -84,22 +84,21 @@ func stepOutputs(p *program, b *dataset.Batch, perStep bool) [][][]float64 {
 }
 
 // ClassifyAndUpdateState is PredictAndUpdateState for classifiers: it
-// returns the class name of each output.
-func (n *Network) ClassifyAndUpdateState(b *dataset.Batch) ([][]string, error) {
+// returns the class name of each output beside its class probabilities
+// (what sampling from the network needs).
+func (n *Network) ClassifyAndUpdateState(b *dataset.Batch) ([][]string, [][][]float64, error) {
 	if !n.IsClassifier() {
-		return nil, errors.New("graph: ClassifyAndUpdateState needs a classifier; use PredictAndUpdateState")
+		return nil, nil, errors.New("graph: ClassifyAndUpdateState needs a classifier; use PredictAndUpdateState")
 	}
-	out, err := n.PredictAndUpdateState(b)
+	scores, err := n.PredictAndUpdateState(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	labels := make([][]string, len(out))
-	for s, steps := range out {
-		for _, row := range steps {
-			labels[s] = append(labels[s], n.classNames[argmax(row)])
-		}
+	labels := make([][]string, len(scores))
+	for s, steps := range scores {
+		labels[s] = n.classNamesOf(steps)
 	}
-	return labels, nil
+	return labels, scores, nil
 }
 
 // ResetState forgets the state that PredictAndUpdateState keeps.
@@ -156,18 +155,42 @@ func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 
 // Classify returns the class name and the class probabilities of every
 // observation of src, predicted in mini-batches of batchSize padded as
-// opts say.
+// opts say. For a classifier with a label per timestep, use ClassifySteps.
 func (n *Network) Classify(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ([]string, [][]float64, error) {
 	if !n.IsClassifier() || n.PerStep() {
-		return nil, nil, errors.New("graph: Classify needs a classifier with one output per sequence")
+		return nil, nil, errors.New("graph: Classify needs a classifier with one output per sequence (for one per timestep, use ClassifySteps)")
 	}
 	scores, err := n.Predict(src, batchSize, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
+	return n.classNamesOf(scores), scores, nil
+}
+
+// ClassifySteps returns, for every observation of src, the class name and
+// the class probabilities at each of its real timesteps (MATLAB's classify
+// on a sequence-to-sequence classifier): labels[i][t] and scores[i][t] are
+// those of the t-th real timestep of observation i.
+func (n *Network) ClassifySteps(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ([][]string, [][][]float64, error) {
+	if !n.IsClassifier() || !n.PerStep() {
+		return nil, nil, errors.New("graph: ClassifySteps needs a classifier with one output per timestep (for one per sequence, use Classify)")
+	}
+	scores, err := n.PredictSteps(src, batchSize, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := make([][]string, len(scores))
+	for i, steps := range scores {
+		labels[i] = n.classNamesOf(steps)
+	}
+	return labels, scores, nil
+}
+
+// classNamesOf returns the name of the most probable class of each row.
+func (n *Network) classNamesOf(scores [][]float64) []string {
 	labels := make([]string, len(scores))
 	for i, s := range scores {
 		labels[i] = n.classNames[argmax(s)]
 	}
-	return labels, scores, nil
+	return labels
 }

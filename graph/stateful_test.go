@@ -18,7 +18,7 @@ import (
 // piece returns timesteps [from, to) of every sequence of a padded batch as
 // a batch of its own.
 func piece(b *dataset.Batch, from, to int) *dataset.Batch {
-	p := &dataset.Batch{B: b.B, T: to - from, F: b.F, Lengths: make([]int, b.B)}
+	p := &dataset.Batch{B: b.B, T: to - from, F: b.F, Lengths: make([]int, b.B), Direction: b.Direction}
 	for s := 0; s < b.B; s++ {
 		p.X = append(p.X, b.X[(s*b.T+from)*b.F:(s*b.T+to)*b.F]...)
 		p.Mask = append(p.Mask, b.Mask[s*b.T+from:s*b.T+to]...)

@@ -1,9 +1,7 @@
 package graph
 
 import (
-	"fmt"
 	"iter"
-	"math"
 	"sort"
 	"strings"
 
@@ -231,29 +229,68 @@ func exampleNames(observed map[string]*gorgonia.Value) string {
 
 // Predict returns the network's output for every observation of src, in
 // order, computed in mini-batches of batchSize padded as opts say (see
-// dataset.MakeBatch).
+// dataset.MakeBatch). For a network with an output per timestep, use
+// PredictSteps.
 func (n *Network) Predict(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ([][]float64, error) {
 	if n.PerStep() {
-		return nil, errors.New("graph: predict: the network outputs one value per timestep: use PredictStepsBatch")
+		return nil, errors.New("graph: predict: the network outputs one value per timestep: use PredictSteps")
 	}
+	out := make([][]float64, 0, sourceLen(src))
+	err := n.eachBatch("predict", src, batchSize, opts, func(b *dataset.Batch) error {
+		r, err := n.PredictBatch(b)
+		out = append(out, r...)
+		return err
+	})
+	return out, err
+}
+
+// PredictSteps returns a sequence-to-sequence network's outputs for every
+// observation of src, in order: out[i][t] is the output (class
+// probabilities or responses) at the t-th real timestep of observation i,
+// as MATLAB's predict returns one per timestep. Mini-batches of batchSize
+// are padded as opts say; padding changes no output and returns none.
+func (n *Network) PredictSteps(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ([][][]float64, error) {
+	if !n.PerStep() {
+		return nil, errors.New("graph: predict steps: the network outputs one value per sequence: use Predict")
+	}
+	out := make([][][]float64, 0, sourceLen(src))
+	err := n.eachBatch("predict steps", src, batchSize, opts, func(b *dataset.Batch) error {
+		r, err := n.PredictStepsBatch(b)
+		out = append(out, r...)
+		return err
+	})
+	return out, err
+}
+
+// eachBatch checks src against the network and calls f with its
+// observations in order, in mini-batches of batchSize made with opts.
+func (n *Network) eachBatch(what string, src dataset.Source, batchSize int, opts []dataset.BatchOption, f func(*dataset.Batch) error) error {
 	if src == nil || src.Len() == 0 {
-		return nil, errors.New("graph: predict: no observations")
+		return errors.Errorf("graph: %s: no observations", what)
 	}
 	if batchSize <= 0 {
-		return nil, errors.Errorf("graph: predict: mini-batch size %d; want at least 1", batchSize)
+		return errors.Errorf("graph: %s: mini-batch size %d; want at least 1", what, batchSize)
 	}
-	out := make([][]float64, 0, src.Len())
+	if err := n.checkSchema(src.Schema(), false); err != nil {
+		return errors.Wrap(err, "graph: "+what)
+	}
 	for b, err := range inOrder(src, batchSize, opts...) {
 		if err != nil {
-			return nil, errors.Wrap(err, "graph: predict")
+			return errors.Wrap(err, "graph: "+what)
 		}
-		r, err := n.PredictBatch(b)
-		if err != nil {
-			return nil, err
+		if err := f(b); err != nil {
+			return err
 		}
-		out = append(out, r...)
 	}
-	return out, nil
+	return nil
+}
+
+// sourceLen is src.Len(), or 0 for no source.
+func sourceLen(src dataset.Source) int {
+	if src == nil {
+		return 0
+	}
+	return src.Len()
 }
 
 // inOrder yields the observations of src in order, in mini-batches of
@@ -272,110 +309,4 @@ func inOrder(src dataset.Source, batchSize int, opts ...dataset.BatchOption) ite
 			}
 		}
 	}
-}
-
-// checkBatch rejects a batch the network cannot use, saying what and where.
-func (n *Network) checkBatch(b *dataset.Batch, withTargets bool) error {
-	if b == nil {
-		return errors.New("graph: nil batch")
-	}
-	if b.B <= 0 || b.T <= 0 {
-		return errors.Errorf("graph: empty batch (%d sequences of %d timesteps)", b.B, b.T)
-	}
-	if b.F != n.InputSize() {
-		return errors.Errorf("graph: the batch has %d features per timestep; the network's sequence input takes %d", b.F, n.InputSize())
-	}
-	if in := n.layers[0].frame; !b.Frame.IsZero() && b.Frame != in {
-		return errors.Errorf("graph: the batch has frames of %dx%dx%d (CxHxW); the network's input takes %dx%dx%d",
-			b.Frame.C, b.Frame.H, b.Frame.W, in.C, in.H, in.W)
-	}
-	if len(b.X) != b.B*b.T*b.F || len(b.Mask) != b.B*b.T {
-		return errors.Errorf("graph: malformed batch: %d values and %d mask entries for %d×%d×%d", len(b.X), len(b.Mask), b.B, b.T, b.F)
-	}
-	seq := func(i int) string {
-		if i < len(b.Indices) {
-			return fmt.Sprintf("sequence %d of the batch (observation %d)", i, b.Indices[i])
-		}
-		return fmt.Sprintf("sequence %d of the batch", i)
-	}
-	for i, v := range b.X {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			s, rest := i/(b.T*b.F), i%(b.T*b.F)
-			return errors.Errorf("graph: %s: timestep %d, feature %d is %v", seq(s), rest/b.F, rest%b.F, v)
-		}
-	}
-	for s := 0; s < b.B; s++ {
-		real := 0
-		for t := 0; t < b.T; t++ {
-			m := b.Mask[s*b.T+t]
-			if m != 0 && m != 1 {
-				return errors.Errorf("graph: %s: mask at timestep %d is %v, want 0 or 1", seq(s), t, m)
-			}
-			real += int(m)
-		}
-		// In a chunk of a split batch a sequence may have ended already,
-		// or (padded on the left) not begun.
-		if real == 0 && b.Chunks <= 1 {
-			return errors.Errorf("graph: %s is empty", seq(s))
-		}
-	}
-	if b.Chunks > 1 {
-		if b.Chunk < 0 || b.Chunk >= b.Chunks {
-			return errors.Errorf("graph: chunk %d of %d", b.Chunk, b.Chunks)
-		}
-		for _, l := range n.layers {
-			if l.kind.bidirectional() {
-				return errors.Errorf("graph: layer %q is bidirectional: it reads each sequence from its end, so it cannot run on chunks of split sequences (use SequenceLength longest or shortest)", l.name)
-			}
-		}
-	}
-	if b.Ends != nil && len(b.Ends) != b.B {
-		return errors.Errorf("graph: malformed batch: %d end flags for %d sequences", len(b.Ends), b.B)
-	}
-	if !withTargets {
-		return nil
-	}
-	k := n.OutputSize()
-	switch {
-	case n.PerStep() && n.IsClassifier():
-		if len(b.StepLabels) != b.B*b.T {
-			return errors.Errorf("graph: the network is trained with a label per timestep; the batch has %d for %d×%d steps", len(b.StepLabels), b.B, b.T)
-		}
-		for i, l := range b.StepLabels {
-			real := b.Mask[i] != 0
-			if real && (l < 0 || l >= k) || !real && l != -1 {
-				return errors.Errorf("graph: %s: label %d at timestep %d is outside the network's %d classes [0, %d)", seq(i/b.T), l, i%b.T, k, k)
-			}
-		}
-	case n.PerStep():
-		if b.ResponseSize != k || len(b.StepResponses) != b.B*b.T*k {
-			return errors.Errorf("graph: the network is trained with %d responses per timestep; the batch has %d values of size %d for %d×%d steps",
-				k, len(b.StepResponses), b.ResponseSize, b.B, b.T)
-		}
-		for i, v := range b.StepResponses {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return errors.Errorf("graph: %s: response %d at timestep %d is %v", seq(i/(b.T*k)), i%k, (i/k)%b.T, v)
-			}
-		}
-	case n.IsClassifier():
-		if len(b.Labels) != b.B {
-			return errors.Errorf("graph: the batch has %d labels for %d sequences (a classifier trains on labelled sequences)", len(b.Labels), b.B)
-		}
-		for s, l := range b.Labels {
-			if l < 0 || l >= k {
-				return errors.Errorf("graph: %s: label %d is outside the network's %d classes [0, %d)", seq(s), l, k, k)
-			}
-		}
-	default:
-		if b.ResponseSize != k || len(b.Responses) != b.B*k {
-			return errors.Errorf("graph: the batch has %d responses of size %d; the network predicts %d per sequence",
-				len(b.Responses), b.ResponseSize, k)
-		}
-		for i, v := range b.Responses {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return errors.Errorf("graph: %s: response %d is %v", seq(i/k), i%k, v)
-			}
-		}
-	}
-	return nil
 }

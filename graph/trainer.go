@@ -45,6 +45,14 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 	if net == nil || data == nil || data.Len() == 0 {
 		return nil, nil, errors.New("graph: train: no network or no training data")
 	}
+	if err := net.checkSchema(data.Schema(), true); err != nil {
+		return nil, nil, errors.Wrap(err, "graph: train: training data")
+	}
+	if cfg.validation != nil {
+		if err := net.checkSchema(cfg.validation.Schema(), true); err != nil {
+			return nil, nil, errors.Wrap(err, "graph: train: validation data")
+		}
+	}
 	solver, err := cfg.newSolver()
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "graph: train")

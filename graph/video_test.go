@@ -32,7 +32,8 @@ func videoLayers() []Layer {
 
 func videoData(t *testing.T) *dataset.InMemory {
 	rng := rand.New(rand.NewPCG(6, 7))
-	src, err := dataset.NewClassification(randomSequences(t, rng, 3, 2*3*3, 2, 4), []int{0, 2, 1}, 3)
+	src, err := dataset.NewClassification(randomSequences(t, rng, 3, 2*3*3, 2, 4), []int{0, 2, 1}, 3,
+		dataset.WithFrame(dataset.FrameShape{C: 2, H: 3, W: 3}))
 	if err != nil {
 		t.Fatal(err)
 	}
