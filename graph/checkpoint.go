@@ -7,11 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,9 +139,13 @@ func (n *Network) Save(w io.Writer, opts ...SaveOption) error {
 }
 
 // SaveFile saves the network (as Save) into the file at path, atomically: it
-// writes a temporary file in the same folder, syncs it to disk and renames
-// it over path. On error the temporary file is removed and whatever was at
-// path before is left as it was.
+// writes a temporary file in the same folder (".<name>.<16 hex digits>.tmp"),
+// syncs it to disk and renames it over path. On error the temporary file is
+// removed and whatever was at path before is left as it was. A save that was
+// killed midway leaves its temporary file behind; the next successful save
+// to the same path removes such files (those of that exact pattern for that
+// name only, never other files), so saving to one path from two processes
+// at once is not supported.
 func (n *Network) SaveFile(path string, opts ...SaveOption) error {
 	return saveFile(path, n, opts, func(w io.Writer) io.Writer { return w })
 }
@@ -182,6 +190,7 @@ func saveFile(path string, n *Network, opts []SaveOption, wrap func(io.Writer) i
 		return errors.Wrapf(err, "graph: checkpoint %s", path)
 	}
 	renamed = true
+	removeStaleTemps(dir, base)
 	// The rename is durable once the folder's entry is.
 	if runtime.GOOS != "windows" {
 		d, err := os.Open(dir)
@@ -194,6 +203,28 @@ func saveFile(path string, n *Network, opts []SaveOption, wrap func(io.Writer) i
 		}
 	}
 	return nil
+}
+
+// tempPattern matches the names createTemp gives the temporary copies of
+// a checkpoint called base.
+func tempPattern(base string) *regexp.Regexp {
+	return regexp.MustCompile(`^\.` + regexp.QuoteMeta(base) + `\.[0-9a-f]{16}\.tmp$`)
+}
+
+// removeStaleTemps removes the temporary copies of base in dir that saves
+// killed midway left behind. It is best effort: a file it cannot remove
+// stays, and the save that called it has succeeded either way.
+func removeStaleTemps(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	pattern := tempPattern(base)
+	for _, e := range entries {
+		if e.Type().IsRegular() && pattern.MatchString(e.Name()) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // createTemp creates a new file in dir for base's temporary copy. Unlike
@@ -643,9 +674,14 @@ func migrateVersion1(desc *networkJSON) {
 }
 
 // strictUnmarshal decodes the JSON text s into v, refusing unknown fields,
-// duplicate keys and anything after the value.
+// duplicate keys and anything after the value. Keys must be the fields'
+// names exactly: encoding/json alone would take "Dtype" for "dtype" and
+// let a second, case-variant key overwrite the first.
 func strictUnmarshal(s string, v any) error {
 	if err := checkJSON([]byte(s)); err != nil {
+		return err
+	}
+	if err := exactKeys(json.RawMessage(s), reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -653,12 +689,50 @@ func strictUnmarshal(s string, v any) error {
 	return dec.Decode(v)
 }
 
+// exactKeys checks that every key of the objects of raw that decode into
+// structs of type t is the JSON name of one of its fields, exactly.
+func exactKeys(raw json.RawMessage, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil // not an array: Decode says so
+		}
+		for _, item := range items {
+			if err := exactKeys(item, t.Elem()); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil {
+			return nil
+		}
+		names := make(map[string]reflect.Type, t.NumField())
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			names[name] = f.Type
+		}
+		for _, key := range slices.Sorted(maps.Keys(fields)) {
+			ft, ok := names[key]
+			if !ok {
+				return errors.Errorf("unknown field %q (fields are case-sensitive)", key)
+			}
+			if err := exactKeys(fields[key], ft); err != nil {
+				return errors.Wrap(err, key)
+			}
+		}
+	}
+	return nil
+}
+
 func decodeNetwork(s string) (*networkJSON, error) {
 	if s == "" {
 		return nil, errors.New("missing from the metadata")
-	}
-	if err := checkJSON([]byte(s)); err != nil {
-		return nil, err
 	}
 	var raw struct {
 		Dtype      *string           `json:"dtype"`
@@ -666,9 +740,7 @@ func decodeNetwork(s string) (*networkJSON, error) {
 		ClassNames []string          `json:"classNames"`
 		Layers     []json.RawMessage `json:"layers"`
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
+	if err := strictUnmarshal(s, &raw); err != nil {
 		return nil, err
 	}
 	if raw.Dtype == nil || raw.Layers == nil {

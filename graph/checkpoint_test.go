@@ -580,7 +580,14 @@ func TestLoadRejectsBadCheckpoints(t *testing.T) {
 			return ts
 		}), `network: key "dtype" appears twice in an object`},
 		{"bad dtype", rewrite(t, good, editNetwork(func(net map[string]any) { net["dtype"] = "float16" })), `network: dtype "float16", want float32 or float64`},
-		{"unknown network field", rewrite(t, good, editNetwork(func(net map[string]any) { net["optimizer"] = "adam" })), `network: json: unknown field "optimizer"`},
+		{"unknown network field", rewrite(t, good, editNetwork(func(net map[string]any) { net["optimizer"] = "adam" })), `network: unknown field "optimizer"`},
+		// encoding/json matches keys case-insensitively; the reader does not.
+		{"network key in another case", rewrite(t, good, editNetwork(func(net map[string]any) { net["Dtype"] = net["dtype"]; delete(net, "dtype") })),
+			`network: unknown field "Dtype" (fields are case-sensitive)`},
+		{"case-variant duplicate network key", rewrite(t, good, editNetwork(func(net map[string]any) { net["DTYPE"] = "float64" })),
+			`network: unknown field "DTYPE"`},
+		{"layer key in another case", rewrite(t, good, editNetwork(func(net map[string]any) { layerOf(net, 1)["HiddenUnits"] = 7 })),
+			`network: layer 2 (lstm "lstm1"): a lstm layer has no field "HiddenUnits"`},
 		{"unknown kind", rewrite(t, good, editNetwork(func(net map[string]any) { layerOf(net, 1)["kind"] = "transformer" })), `network: layer 2 (transformer "lstm1"): unknown kind "transformer"`},
 		{"field of another kind", rewrite(t, good, editNetwork(func(net map[string]any) { layerOf(net, 2)["outputMode"] = "last" })),
 			`network: layer 3 (fully-connected "fc1"): a fully-connected layer has no field "outputMode"`},
@@ -627,6 +634,10 @@ func TestLoadRejectsBadCheckpoints(t *testing.T) {
 			meta["training"] = `{"epoch": 1}`
 			return ts
 		}), `training state {"epoch": 1}: want a non-negative epoch and iteration`},
+		{"case-variant duplicate training key", rewrite(t, good, func(ts []stTensor, meta map[string]string) []stTensor {
+			meta["training"] = `{"epoch": 1, "iteration": 2, "Epoch": 5}`
+			return ts
+		}), `training state: unknown field "Epoch" (fields are case-sensitive)`},
 		{"negative variance", rewrite(t, goodVideo, editTensor("batchnorm1/RunningVariance", func(t *stTensor) {
 			binary.LittleEndian.PutUint64(t.data[8:], math.Float64bits(-1))
 		})), `tensor "batchnorm1/RunningVariance": value 1 is -1, a negative variance`},
@@ -866,6 +877,42 @@ func TestSaveFileIsAtomic(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files in the folder, want 1", len(entries))
+	}
+}
+
+// TestSaveFileRemovesStaleTemporaryFiles: a save killed midway leaves its
+// temporary file (createTemp's ".<name>.<16 hex>.tmp"); the next save to the
+// same path removes it, and leaves every other file alone: the temporary
+// files of another checkpoint, and files that only look alike.
+func TestSaveFileRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	net, _ := ckptTrained(t, ckptCases()[0])
+	stale := []string{".net.safetensors.0123456789abcdef.tmp", ".net.safetensors.fedcba9876543210.tmp"}
+	kept := []string{
+		".other.safetensors.0123456789abcdef.tmp", // another checkpoint's
+		".net.safetensors.0123456789abcde.tmp",    // 15 digits
+		".net.safetensors.0123456789ABCDEF.tmp",   // not createTemp's digits
+		"net.safetensors.0123456789abcdef.tmp",    // not hidden
+		".net.safetensors.0123456789abcdef.tmp.bak",
+		"notes.txt",
+	}
+	for _, name := range append(append([]string(nil), stale...), kept...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := net.SaveFile(filepath.Join(dir, "net.safetensors")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("stale temporary file %s is still there (%v)", name, err)
+		}
+	}
+	for _, name := range append(kept, "net.safetensors") {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 

@@ -390,7 +390,7 @@ func resolve(ls []Layer) ([]layer, error) {
 			return nil, errors.Errorf("graph: layer %d is not a layer (use the constructors of package graph)", i+1)
 		}
 		count[l.kind]++
-		cfg := layerConfig{name: fmt.Sprintf("%s%d", info.prefix, count[l.kind]), gate: nodes.Sigmoid, state: nodes.Tanh}
+		cfg := layerConfig{name: fmt.Sprintf("%s%d", info.prefix, count[l.kind]), gate: nodes.Sigmoid, state: nodes.Tanh, stride: [2]int{1, 1}}
 		for _, o := range l.opts {
 			if o == nil {
 				return nil, errors.Errorf("graph: layer %d (%s): nil option", i+1, info.title)
@@ -470,9 +470,6 @@ func resolve(ls []Layer) ([]layer, error) {
 				return nil, errors.Errorf("%s: %d filters of %dx%d; want positive sizes", where, l.size, l.frame.H, l.frame.W)
 			}
 			cur.kernel, cur.stride, cur.pad = [2]int{l.frame.H, l.frame.W}, cfg.stride, cfg.pad
-			if cur.stride == [2]int{} {
-				cur.stride = [2]int{1, 1}
-			}
 			if cur.stride[0] <= 0 || cur.stride[1] <= 0 || cur.pad[0] < 0 || cur.pad[1] < 0 {
 				return nil, errors.Errorf("%s: stride %v and padding %v; want positive strides and non-negative padding", where, cur.stride, cur.pad)
 			}

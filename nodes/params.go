@@ -61,8 +61,10 @@ func (p *Params) Names() []string {
 func (p *Params) Tensor(name string) *tensor.Dense { return p.tensors[name] }
 
 // Set copies value into the learnable called name. The learnable must exist
-// and value must have its shape; the tensor itself is kept, so graphs that
-// already use it see the new values.
+// and value must have its shape, with every value finite in the store's
+// dtype (a float32 store refuses values beyond float32's range, which would
+// become infinite); the tensor itself is kept, so graphs that already use it
+// see the new values.
 func (p *Params) Set(name string, value []float64) error {
 	t, ok := p.tensors[name]
 	if !ok {
@@ -72,9 +74,16 @@ func (p *Params) Set(name string, value []float64) error {
 		return errors.Errorf("nodes: params: learnable %q has shape %v (%d values), got %d values",
 			name, t.Shape(), t.Shape().TotalSize(), len(value))
 	}
+	limit := math.MaxFloat64
+	if p.dtype == tensor.Float32 {
+		limit = math.MaxFloat32
+	}
 	for i, v := range value {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return errors.Errorf("nodes: params: learnable %q: value %d is %v", name, i, v)
+		}
+		if math.Abs(v) > limit {
+			return errors.Errorf("nodes: params: learnable %q: value %d is %v, beyond the range of the store's float32 (±%.4g)", name, i, v, math.MaxFloat32)
 		}
 	}
 	copyInto(t, value)
@@ -114,6 +123,9 @@ func (p *Params) Node(g *gorgonia.ExprGraph, name string, shape tensor.Shape, in
 		return nil, errors.Errorf("nodes: params: learnable %q has shape %v, asked for %v", name, t.Shape(), shape)
 	}
 	if !ok {
+		if err := p.checkSizes([]string{name}, []tensor.Shape{shape}); err != nil {
+			return nil, err
+		}
 		if init == nil {
 			init = Zeros()
 		}

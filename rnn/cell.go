@@ -232,6 +232,13 @@ func (c *CellBase) Bind(g *gorgonia.ExprGraph, p *nodes.Params, ls ...Learnable)
 	if p == nil {
 		return errors.Errorf("rnn: cell %q: nil params", c.name)
 	}
+	names, shapes := make([]string, len(ls)), make([]tensor.Shape, len(ls))
+	for i, l := range ls {
+		names[i], shapes[i] = c.name+"/"+l.Name, l.Shape
+	}
+	if err := p.CheckSizes(names, shapes); err != nil {
+		return err
+	}
 	for _, l := range ls {
 		n, err := p.Node(g, c.name+"/"+l.Name, l.Shape, l.Init)
 		if err != nil {
