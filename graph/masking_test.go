@@ -111,7 +111,7 @@ func TestPaddingIsExact(t *testing.T) {
 						t.Fatal(err)
 					}
 					pred := predict(b)
-					final := fmt.Sprintf("%s1/t%d/masked/hidden", name, b.T-1)
+					final := fmt.Sprintf("%s1/t%d/hidden", name, b.T-1)
 					acts, err := net.Activations(b, final)
 					if err != nil {
 						t.Fatal(err)
@@ -146,6 +146,63 @@ func TestPaddingIsExact(t *testing.T) {
 						}
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestActivationsNameTheCarriedState: at every timestep of a padded batch,
+// a state read by its plain name ("lstm1/t5/hidden") is the state the
+// network carries there, as PyTorch's outputs and final states are: for a
+// sequence padded on the right, its own state at that step while it runs
+// and its last state after it ends; padded on the left, the initial state
+// (zeros) before it starts. The reference is each sequence alone, unpadded.
+// The cell's own value on a padded step is "lstm1/t5/unmasked/hidden".
+func TestActivationsNameTheCarriedState(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const f, h = 2, 3
+	src, err := dataset.NewUnlabeled(randomSequences(t, rng, 3, f, 2, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range []Layer{LSTM(h), GRU(h), Recurrent(h, peepholeFactory)} {
+		net, err := NewNetwork([]Layer{SequenceInput(f), rec, FullyConnected(1), RegressionOutput()}, WithDtype(tensor.Float64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cell := net.layers[1].name
+		for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {
+			b, err := dataset.MakeBatch(src, []int{0, 1, 2}, dataset.WithPaddingDirection(dir), dataset.WithPaddingValue(9))
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts, err := net.Activations(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < b.B; i++ {
+				one, _ := dataset.MakeBatch(src, []int{i})
+				alone, err := net.Activations(one)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start, end := b.Span(i)
+				for step := 0; step < b.T; step++ {
+					want := make([]float64, h) // before the sequence starts: the initial state
+					if step >= start {
+						own := min(step, end-1) - start
+						want = alone[fmt.Sprintf("%s/t%d/hidden", cell, own)].Data().([]float64)
+					}
+					got := acts[fmt.Sprintf("%s/t%d/hidden", cell, step)].Data().([]float64)[i*h : (i+1)*h]
+					for j := range want {
+						if !closeTo(got[j], want[j], 1e-12) {
+							t.Fatalf("%s %v: sequence %d, step %d: hidden %v, the state it carries is %v", cell, dir, i, step, got, want)
+						}
+					}
+				}
+			}
+			if _, ok := acts[fmt.Sprintf("%s/t%d/unmasked/hidden", cell, b.T-1)]; !ok {
+				t.Errorf("%s %v: no unmasked/hidden node at the last step of a padded batch", cell, dir)
 			}
 		}
 	}

@@ -178,6 +178,14 @@ func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
 // timestep before it, "softmax1" for the class probabilities). With no
 // names it returns them all. It compiles a graph of its own per batch shape
 // that copies every value out, so it costs more than PredictBatch.
+//
+// In a padded batch, a state read by its plain name ("lstm1/t7/hidden",
+// "lstm1/t7/cell") is the state the network carries at that step, as in an
+// unpadded one: a sequence's own state while it runs, its last state after
+// it ends (padded on the right), the initial state before it starts (padded
+// on the left); so are the layer outputs. The value the cell computed on a
+// padded step is there too, as "lstm1/t7/unmasked/hidden"; the gates of a
+// padded step are computed on the padding.
 func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*tensor.Dense, error) {
 	b, err := n.prepare(b, false)
 	if err != nil {

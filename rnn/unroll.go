@@ -178,10 +178,9 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 		}
 		if cfg.masks != nil {
 			for i := range next {
-				if next[i], err = nodes.Masked(next[i], state[i], cfg.masks[t]); err != nil {
+				if next[i], err = maskState(s, name, parts[i], next[i], state[i], cfg.masks[t], u.named); err != nil {
 					return nil, errors.Wrapf(err, "rnn: unroll %q at t=%d", name, t)
 				}
-				s.Name(name, "masked/"+parts[i], next[i])
 			}
 		}
 		state = next
@@ -194,6 +193,35 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 	}
 	u.Final = state
 	return u, nil
+}
+
+// maskState returns the state part a sequence carries after step s:
+// the cell's new value where the mask is 1, the previous state where it is 0
+// (nodes.Masked). The carried state takes the part's plain name, whether the
+// cell named its new value ("lstm1/t7/hidden") or not (then the unroll names
+// it after the part); the value the cell computed, on padding too, keeps a
+// name with "unmasked/" before the part ("lstm1/t7/unmasked/hidden"). So
+// reading a state by its plain name gives what the network carries, in
+// padded and unpadded batches alike.
+func maskState(s Step, cell, part string, next, prev, mask *gorgonia.Node, named map[string]*gorgonia.Node) (*gorgonia.Node, error) {
+	carried, err := nodes.Masked(next, prev, mask)
+	if err != nil {
+		return nil, err
+	}
+	plain := s.NodeName(cell, part)
+	if n := next.Name(); named[n] == next {
+		at := fmt.Sprintf("/t%d/", s.T)
+		if i := strings.LastIndex(n, at); i >= 0 {
+			plain = n
+			raw := n[:i+len(at)] + "unmasked/" + n[i+len(at):]
+			delete(named, n)
+			gorgonia.WithName(raw)(next)
+			named[raw] = next
+		}
+	}
+	gorgonia.WithName(plain)(carried)
+	named[plain] = carried
+	return carried, nil
 }
 
 // prepareUnroll checks the inputs, masks and initial state of an unroll of
