@@ -144,7 +144,9 @@ type Batcher struct {
 
 // NewBatcher returns a Batcher that cuts src into batches of batchSize
 // observations. The source's length is read once, here; so are the lengths
-// of its sequences when an option orders by length.
+// of its sequences when an option orders by length. Without
+// WithShuffleMode it keeps the source's order (graph.Train's default is to
+// shuffle once, as MATLAB's trainingOptions).
 func NewBatcher(src Source, batchSize int, opts ...BatchOption) (*Batcher, error) {
 	if src == nil {
 		return nil, errors.New("dataset: nil source")

@@ -108,9 +108,12 @@
 // iteration to the next; Clone keeps one. WithDropLast drops a final short
 // batch.
 //
-// WithShuffleMode is MATLAB's Shuffle option: ShuffleNever (the default
-// here), ShuffleOnce or ShuffleEveryEpoch, seeded; WithShuffle(seed) is
-// every epoch. The order of an epoch is a function of the seed and the
+// WithShuffleMode is MATLAB's Shuffle option: ShuffleNever, ShuffleOnce or
+// ShuffleEveryEpoch, seeded; WithShuffle(seed) is every epoch. A Batcher
+// does not shuffle unless told, so that a batcher made for prediction or
+// evaluation keeps the source's order, like MATLAB's minibatchqueue;
+// graph.Train, which is MATLAB's trainNetwork, shuffles once by default, as
+// trainingOptions does. The order of an epoch is a function of the seed and the
 // epoch number only, so that any epoch can be reproduced on its own.
 //
 // Batching sequences of similar length together saves the computation

@@ -9,8 +9,8 @@ import (
 )
 
 // evaluate returns the loss of the network on src, computed as in training
-// (cross-entropy or half squared error, summed over real timesteps and
-// averaged over the sequences), with the accuracy in percent (classifiers)
+// (cross-entropy or half squared error, averaged over each sequence's real
+// timesteps and then over the sequences), with the accuracy in percent (classifiers)
 // or the RMSE (regression; the other is NaN), predicting in mini-batches of
 // batchSize padded as given.
 func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.PaddingDirection, pad float64) (loss, acc, rmse float64, err error) {
@@ -27,10 +27,11 @@ func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.Paddin
 		if err := n.checkBatch(b, true); err != nil {
 			return 0, 0, 0, err
 		}
-		// score adds one output row against its target.
-		score := func(row []float64, label int, want []float64) {
+		// score adds one output row against its target, whose loss
+		// weighs w (1/L for each of a sequence's L steps, as in training).
+		score := func(row []float64, label int, want []float64, w float64) {
 			if n.IsClassifier() {
-				total -= math.Log(row[label])
+				total -= w * math.Log(row[label])
 				if argmax(row) == label {
 					right++
 				}
@@ -39,7 +40,7 @@ func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.Paddin
 			}
 			for r, y := range row {
 				d := y - want[r]
-				total += d * d / 2
+				total += w * d * d / 2
 				se += d * d
 				values++
 			}
@@ -57,10 +58,11 @@ func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.Paddin
 					if b.Mask[at] == 0 {
 						continue
 					}
+					w := 1 / float64(len(steps))
 					if n.IsClassifier() {
-						score(steps[i], b.StepLabels[at], nil)
+						score(steps[i], b.StepLabels[at], nil, w)
 					} else {
-						score(steps[i], 0, b.StepResponses[at*k:(at+1)*k])
+						score(steps[i], 0, b.StepResponses[at*k:(at+1)*k], w)
 					}
 					i++
 				}
@@ -73,9 +75,9 @@ func (n *Network) evaluate(src dataset.Source, batchSize int, dir dataset.Paddin
 		}
 		for s, row := range out {
 			if n.IsClassifier() {
-				score(row, b.Labels[s], nil)
+				score(row, b.Labels[s], nil, 1)
 			} else {
-				score(row, 0, b.Responses[s*k:(s+1)*k])
+				score(row, 0, b.Responses[s*k:(s+1)*k], 1)
 			}
 		}
 	}

@@ -52,7 +52,10 @@ type program struct {
 	targets []*tensor.Dense
 	// weight is B values, 1 for the sequences whose target applies in this
 	// batch (regression with one target per sequence; see feed).
-	weight  *tensor.Dense
+	weight *tensor.Dense
+	// stepWeights are B values per timestep for per-step regression: the
+	// square root of each sequence's weight of that step (see buildLoss).
+	stepWeights []*tensor.Dense
 	loss    *gorgonia.Node
 	lossVal gorgonia.Value
 	// outputs are class probabilities or responses, B×K: one per sequence,
@@ -188,7 +191,7 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 				p.outputs = seq
 			}
 			if key.train {
-				err = p.buildLoss(l, newInput, logp, masks)
+				err = p.buildLoss(l, newInput, logp)
 			}
 		}
 		if err != nil {
@@ -233,10 +236,15 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 }
 
 // buildLoss adds the loss of the output layer l over p.outputs, with target
-// input nodes, summed over the timesteps of a sequence-to-sequence network.
-// Both losses are averaged over the B sequences, so that the losses of the
-// chunks of a split batch add up to the loss of the whole batch.
-func (p *program) buildLoss(l layer, newInput func(string, ...int) (*gorgonia.Node, *tensor.Dense), logp, masks []*gorgonia.Node) error {
+// input nodes: the mean over the B sequences of each sequence's loss, so
+// that the losses of the chunks of a split batch add up to the loss of the
+// whole batch. With one output per timestep, a sequence's loss is the mean
+// over its real timesteps of the loss of each (MATLAB's regression layer:
+// 1/(2S) Σ_t Σ_r (y - t)², S the sequence's length; its classification
+// layer likewise, so that a loss reads the same for any length): feed
+// weighs every timestep of sequence b by 1/L_b, L_b its real steps in the
+// batch, and padded steps by 0.
+func (p *program) buildLoss(l layer, newInput func(string, ...int) (*gorgonia.Node, *tensor.Dense), logp []*gorgonia.Node) error {
 	b := p.key.batch
 	perStep := len(p.outputs) > 1 || l.seqIn
 	var weight *gorgonia.Node
@@ -253,15 +261,20 @@ func (p *program) buildLoss(l layer, newInput func(string, ...int) (*gorgonia.No
 		var term *gorgonia.Node
 		var err error
 		if l.kind == classificationLayer {
-			// Padded steps and sequences whose target is elsewhere have
-			// all-zero target rows: they add nothing.
+			// feed scales each one-hot row by its step's weight: padded
+			// steps and sequences whose target is elsewhere have
+			// all-zero rows and add nothing.
 			term, err = nodes.CrossEntropy(logp[t], target)
 		} else {
-			// Where a target does not apply, the prediction is replaced
-			// by the target itself, adding zero loss and zero gradient.
+			// Masked(out, target, w) = w·out + (1-w)·target, so that
+			// (it - target)² = w²·(out - target)²: feed gives w the square
+			// root of the step's weight. Where w is 0 the prediction is
+			// the target itself, copied, adding zero loss and gradient.
 			w := weight
-			if perStep && masks != nil {
-				w = masks[t]
+			if perStep {
+				var wv *tensor.Dense
+				w, wv = newInput(fmt.Sprintf("target/weight/t%d", t), b)
+				p.stepWeights = append(p.stepWeights, wv)
 			}
 			if w != nil {
 				if out, err = nodes.Masked(out, target, w); err != nil {
@@ -580,12 +593,13 @@ func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool)
 		case bt.StepLabels != nil:
 			fill(target, func(i int) float64 {
 				if bt.StepLabels[(i/k)*bt.T+t] == i%k {
-					return 1
+					return stepWeight(bt, i/k, t)
 				}
 				return 0
 			})
 		case bt.StepResponses != nil:
 			fill(target, func(i int) float64 { return bt.StepResponses[((i/k)*bt.T+t)*k+i%k] })
+			fill(p.stepWeights[t], func(s int) float64 { return math.Sqrt(stepWeight(bt, s, t)) })
 		case bt.Labels != nil:
 			fill(target, func(i int) float64 {
 				if bt.Labels[i/k] == i%k && ends(i/k) {
@@ -597,6 +611,16 @@ func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool)
 			fill(target, func(i int) float64 { return bt.Responses[i] })
 		}
 	}
+}
+
+// stepWeight is the weight of timestep t of sequence s in a per-step loss:
+// 1/L, L the sequence's real steps in the batch, at a real step; 0 at
+// padding.
+func stepWeight(bt *dataset.Batch, s, t int) float64 {
+	if bt.Mask[s*bt.T+t] == 0 {
+		return 0
+	}
+	return 1 / float64(bt.Lengths[s])
 }
 
 // finalStates returns a copy of the final state values of the last run,
