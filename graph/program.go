@@ -56,8 +56,8 @@ type program struct {
 	// stepWeights are B values per timestep for per-step regression: the
 	// square root of each sequence's weight of that step (see buildLoss).
 	stepWeights []*tensor.Dense
-	loss    *gorgonia.Node
-	lossVal gorgonia.Value
+	loss        *gorgonia.Node
+	lossVal     gorgonia.Value
 	// outputs are class probabilities or responses, B×K: one per sequence,
 	// or one per timestep.
 	outputs []*gorgonia.Node

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"iter"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,7 +20,10 @@ import (
 // zero the gradients it consumes, as Gorgonia's and optim's solvers do.
 //
 // A padded batch is run with its mask, so that padding changes nothing. On
-// error no learnable has changed.
+// error no learnable has changed. A chunk of a split batch in which no
+// per-sequence target applies (no sequence ends in it) only carries the
+// recurrent state on to the next chunk: it returns a loss of 0 and leaves
+// the learnables and the solver as they were.
 func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, error) {
 	loss, _, err := n.trainStep(b, solver)
 	return loss, err
@@ -59,12 +63,30 @@ func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 		p.zeroGrads()
 		return loss, shardRun{}, err
 	}
+	if !holdsTargets(b) {
+		// The run only carried the state on: there is nothing to learn
+		// from, and a solver with momentum would still move.
+		p.zeroGrads()
+		n.train.finish(b, p)
+		return 0, shardRun{b, p}, nil
+	}
 	if err := solver.Step(p.valueGrads); err != nil {
 		p.zeroGrads()
 		return loss, shardRun{}, errors.Wrap(err, "graph: train step: solver")
 	}
 	n.train.finish(b, p)
 	return loss, shardRun{b, p}, nil
+}
+
+// holdsTargets reports whether a training batch holds a target: it does
+// unless it is a chunk of a split batch with one target per sequence in
+// which no sequence ends (with padding on the left, every chunk but the
+// last).
+func holdsTargets(b *dataset.Batch) bool {
+	if b.Ends == nil || b.StepLabels != nil || b.StepResponses != nil {
+		return true
+	}
+	return slices.Contains(b.Ends, true)
 }
 
 // prepare checks a batch and returns what a run feeds: b with its real

@@ -112,6 +112,9 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 				}
 				return net, t.hist, errors.Wrapf(err, "graph: train: epoch %d, iteration %d", epoch, iteration+1)
 			}
+			if !holdsTargets(b) {
+				continue // a chunk that only carried the state on
+			}
 			iteration++
 			acc, rmse := batchMetrics(net, runs)
 			t.hist.Iterations = append(t.hist.Iterations, IterationRecord{
