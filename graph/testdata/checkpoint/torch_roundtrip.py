@@ -52,7 +52,7 @@ import sys
 import torch
 
 FORMAT = "seqgraph-checkpoint"
-VERSION = 1
+VERSION = 2  # the newest checkpoint version this script reads and the one it writes
 DTYPES = {"float32": (torch.float32, "F32", "f", 4, 1e-6),
           "float64": (torch.float64, "F64", "d", 8, 1e-12)}
 BY_ST_DTYPE = {v[1]: k for k, v in DTYPES.items()}
