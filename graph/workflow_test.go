@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -266,10 +267,11 @@ func runWorkflow(t *testing.T, task workflowTask, data dataset.Source, o workflo
 	const epochs = 12
 	net, hist, err := Train(context.Background(), net, data, WithVerbose(false), WithSolver("adam"), WithInitialLearnRate(0.05),
 		WithMiniBatchSize(3), WithShuffle(dataset.ShuffleNever), WithMaxEpochs(epochs), WithSequencePadding(dir, 0.7),
-		WithSequenceLength(task.seqLen), WithWorkers(o.workers))
+		WithSequenceLength(task.seqLen), WithWorkers(o.workers), WithValidationData(data), WithValidationFrequency(5))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkValidationLoss(t, net, data, hist, task, o)
 	epochLoss := make([]float64, epochs+1)
 	for _, r := range hist.Iterations {
 		if math.IsNaN(r.Loss) || !net.IsClassifier() && math.IsNaN(r.RMSE) || net.IsClassifier() && math.IsNaN(r.Accuracy) {
@@ -309,6 +311,48 @@ func runWorkflow(t *testing.T, task workflowTask, data dataset.Source, o workflo
 	if task.perStep && !net.IsClassifier() {
 		workflowForecast(t, net, data)
 	}
+}
+
+// checkValidationLoss: the validation loss, computed from predictions, is
+// the training loss of the same data, computed by the training graph (one
+// mini-batch of every observation, through a solver that changes nothing):
+// the two follow one definition. Video is left out (batch normalization
+// trains on the batch's statistics and predicts with running ones), and so
+// are chunks (each chunk's loss is its own).
+func checkValidationLoss(t *testing.T, net *Network, data dataset.Source, hist *History, task workflowTask, o workflowOptions) {
+	if task.name == "video" || task.seqLen > 0 {
+		return
+	}
+	last := hist.Validations[len(hist.Validations)-1]
+	if last.Iteration != len(hist.Iterations) {
+		t.Fatalf("the last validation is at iteration %d of %d", last.Iteration, len(hist.Iterations))
+	}
+	all := make([]int, data.Len())
+	for i := range all {
+		all[i] = i
+	}
+	b, err := dataset.MakeBatch(data, all, dataset.WithPaddingDirection(o.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := net.TrainStep(b, discard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tol := map[tensor.Dtype]float64{tensor.Float32: 1e-4, tensor.Float64: 1e-10}[o.dt]; math.Abs(loss-last.Loss) > tol*math.Max(1, loss) {
+		t.Errorf("validation loss %v; the training graph's loss of the same data is %v", last.Loss, loss)
+	}
+}
+
+// discard is a solver that drops the gradients.
+type discard struct{}
+
+func (discard) Step(vgs []gorgonia.ValueGrad) error {
+	for _, vg := range vgs {
+		g, _ := vg.Grad()
+		g.(*tensor.Dense).Zero()
+	}
+	return nil
 }
 
 // workflowPredictions predicts every observation through the entry point a
@@ -474,6 +518,27 @@ func TestTrainStopsOnDivergence(t *testing.T) {
 	}
 	if after, _ := net.Learnable("fc1/Weights"); !slices.Equal(before, after) {
 		t.Error("the step that diverged changed the weights")
+	}
+}
+
+// TestProgressPrintsLossesReadably: a loss of 5e279, finite, prints in
+// exponent form, not as hundreds of digits.
+func TestProgressPrintsLossesReadably(t *testing.T) {
+	seqs := workflowSequences(t, []int{3, 4}, 2, []float64{0, 1})
+	data, err := dataset.NewRegression(seqs, [][]float64{{1e140}, {-1e140}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork([]Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(1), RegressionOutput()}, WithDtype(tensor.Float64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	if _, _, err := Train(context.Background(), net, data, WithProgressOutput(&progress), WithMaxEpochs(1), WithSolver("adam")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "loss 5e+279") || regexp.MustCompile(`[0-9]{20}`).MatchString(progress.String()) {
+		t.Errorf("progress %q; want the loss as 5e+279", progress.String())
 	}
 }
 
