@@ -39,7 +39,7 @@ func NewSequences(data [][][]float64) ([]Sequence, error) {
 		}
 		seqs[i] = Sequence{Data: flat, T: len(rows), F: f}
 		if err := seqs[i].check(); err != nil {
-			return nil, errors.Wrapf(err, "sequence %d", i)
+			return nil, errors.Wrapf(err, "dataset: sequence %d", i)
 		}
 	}
 	return seqs, nil

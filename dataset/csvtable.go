@@ -30,7 +30,7 @@ type tableConfig struct {
 // those chosen as ID, time or target; every feature must be a number on
 // every row, so name the columns when the file has others, such as dates.
 func WithColumns(names ...string) TableOption {
-	names = slices.Clone(names)
+	names = append(make([]string, 0, len(names)), names...)
 	return func(c *tableConfig) { c.features = names }
 }
 
@@ -62,7 +62,7 @@ func WithTimeColumn(name string) TableOption {
 // which must then number as many as the fields of every row. By default
 // the first row is a header of column names.
 func WithColumnNames(names ...string) TableOption {
-	names = slices.Clone(names)
+	names = append(make([]string, 0, len(names)), names...)
 	return func(c *tableConfig) { c.names = names }
 }
 

@@ -148,7 +148,11 @@ func parseNumPy(r io.Reader, size int64) (a NumPyArray, err error) {
 			a, err = NumPyArray{}, errors.Errorf("malformed .npy data: %v", p)
 		}
 	}()
-	rr, err := npy.NewReader(bufio.NewReader(r))
+	br := bufio.NewReader(r)
+	if err := checkNumPyPreamble(br, size); err != nil {
+		return NumPyArray{}, err
+	}
+	rr, err := npy.NewReader(br)
 	if err != nil {
 		return NumPyArray{}, errors.Wrap(err, "not a .npy array")
 	}
@@ -173,6 +177,36 @@ func parseNumPy(r io.Reader, size int64) (a NumPyArray, err error) {
 		data = fortranToC(data, shape)
 	}
 	return NumPyArray{Shape: shape, Data: data, DType: typ.name}, nil
+}
+
+// maxNumPyHeader bounds the header of a .npy file, which describes an
+// array in a few dozen bytes, against a corrupt length that would make
+// npyio allocate gigabytes.
+const maxNumPyHeader = 1 << 20
+
+// checkNumPyPreamble checks the magic string, version and header length at
+// the start of a .npy stream of size bytes, without consuming them.
+func checkNumPyPreamble(br *bufio.Reader, size int64) error {
+	b, err := br.Peek(10)
+	if err != nil || string(b[:6]) != "\x93NUMPY" {
+		return errors.New("not a .npy array: no \\x93NUMPY magic string at the start")
+	}
+	var n int64
+	switch b[6] {
+	case 1:
+		n = int64(b[8]) | int64(b[9])<<8
+	case 2:
+		if b, err = br.Peek(12); err != nil {
+			return errors.New("not a .npy array: the file ends in its preamble")
+		}
+		n = int64(b[8]) | int64(b[9])<<8 | int64(b[10])<<16 | int64(b[11])<<24
+	default:
+		return errors.Errorf(".npy format version %d.%d is not supported, want 1.0 or 2.0", b[6], b[7])
+	}
+	if n > maxNumPyHeader || n > size {
+		return errors.Errorf("the .npy header claims %d bytes, more than the file's %d or the most a header may have", n, size)
+	}
+	return nil
 }
 
 // lookUpNumPyType finds the dtype of a .npy header's type string, such as

@@ -45,7 +45,7 @@ func WithStride(s int) WindowOption {
 // always hold every feature. Predicting one channel of a multichannel
 // series from all of them is WithTargetFeatures(k).
 func WithTargetFeatures(features ...int) WindowOption {
-	features = append([]int(nil), features...)
+	features = append(make([]int, 0, len(features)), features...)
 	return func(c *windowConfig) { c.targets = features }
 }
 
