@@ -118,22 +118,15 @@ func (c tableConfig) resolve(header []string) (tableColumns, error) {
 	cols := tableColumns{header: header, id: -1, time: -1, fromColumnNames: c.names != nil}
 	role := make(map[int]string) // column to the role it was chosen for
 	pick := func(name, what string) (int, error) {
-		var at []int
-		for j, h := range header {
-			if h == name {
-				at = append(at, j)
-			}
+		j, err := findColumn(header, name, what)
+		if err != nil {
+			return -1, err
 		}
-		switch {
-		case len(at) == 0:
-			return -1, errors.Errorf("unknown %s column %q; the columns are %s", what, name, quoteList(header))
-		case len(at) > 1:
-			return -1, errors.Errorf("%s column %q is ambiguous: the header has it as columns %s", what, name, joinInts(at, 1))
-		case role[at[0]] != "":
-			return -1, errors.Errorf("column %q chosen both as %s and as %s", name, role[at[0]], what)
+		if role[j] != "" {
+			return -1, errors.Errorf("column %q chosen both as %s and as %s", name, role[j], what)
 		}
-		role[at[0]] = what
-		return at[0], nil
+		role[j] = what
+		return j, nil
 	}
 	var err error
 	if c.id != "" {
@@ -171,6 +164,24 @@ func (c tableConfig) resolve(header []string) (tableColumns, error) {
 		}
 	}
 	return cols, nil
+}
+
+// findColumn returns the index of the column called name in header, which
+// must have exactly one; what says what the column is for, for messages.
+func findColumn(header []string, name, what string) (int, error) {
+	var at []int
+	for j, h := range header {
+		if h == name {
+			at = append(at, j)
+		}
+	}
+	switch {
+	case len(at) == 0:
+		return -1, errors.Errorf("unknown %s column %q; the columns are %s", what, name, quoteList(header))
+	case len(at) > 1:
+		return -1, errors.Errorf("%s column %q is ambiguous: the header has it as columns %s", what, name, joinInts(at, 1))
+	}
+	return at[0], nil
 }
 
 // describe names column j for messages: its number, 1-based, and name.
@@ -284,17 +295,28 @@ func ReadCSVSequences(path string, opts ...TableOption) (*CSVSequences, error) {
 }
 
 func readCSVTable(path string, c tableConfig) (*CSVSequences, error) {
-	f, err := os.Open(path)
+	t, err := parseFile(path, func(r io.Reader) (*CSVSequences, error) { return parseCSVTable(r, c) })
 	if err != nil {
-		return nil, errors.Wrap(err, "dataset")
-	}
-	defer f.Close()
-	t, err := parseCSVTable(f, c)
-	if err != nil {
-		return nil, errors.Wrapf(err, "dataset: %s", path)
+		return nil, err
 	}
 	t.path = path
 	return t, nil
+}
+
+// parseFile opens the file at path and parses it with parse, naming the
+// file in errors.
+func parseFile[T any](path string, parse func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, errors.Wrap(err, "dataset")
+	}
+	defer f.Close()
+	v, err := parse(f)
+	if err != nil {
+		return zero, errors.Wrapf(err, "dataset: %s", path)
+	}
+	return v, nil
 }
 
 // recordReader yields the non-blank records of a table with the line each
@@ -355,42 +377,18 @@ type tableGroup struct {
 // parseCSVTable reads a table as ReadCSVSequences describes. Errors say
 // where, by line and column, but not which file: the caller knows.
 func parseCSVTable(r io.Reader, c tableConfig) (*CSVSequences, error) {
-	next := newRecordReader(r, c.delim)
-	header, why := c.names, "as named by WithColumnNames"
-	if header == nil {
-		rec, line, err := next()
-		if err == io.EOF {
-			return nil, errors.New("empty file: no header")
-		}
-		if err != nil {
-			return nil, err
-		}
-		header, why = make([]string, len(rec)), fmt.Sprintf("as in the header on line %d", line)
-		for j, s := range rec {
-			header[j] = strings.TrimSpace(s)
-		}
-	}
-	cols, err := c.resolve(header)
-	if err != nil {
-		return nil, err
-	}
+	var cols tableColumns
 	var ids []string
 	groups := make(map[string]*tableGroup)
-	for {
-		rec, line, err := next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(rec) != len(header) {
-			return nil, errors.Errorf("line %d has %d fields, want %d %s", line, len(rec), len(header), why)
-		}
+	start := func(header []string) (err error) {
+		cols, err = c.resolve(header)
+		return err
+	}
+	err := readRows(r, c.delim, c.names, start, func(rec []string, line int) error {
 		id := ""
 		if cols.id >= 0 {
 			if id = strings.TrimSpace(rec[cols.id]); id == "" {
-				return nil, errors.Errorf("line %d, %s: empty ID", line, cols.describe(cols.id))
+				return errors.Errorf("line %d, %s: empty ID", line, cols.describe(cols.id))
 			}
 		}
 		g := groups[id]
@@ -399,17 +397,61 @@ func parseCSVTable(r io.Reader, c tableConfig) (*CSVSequences, error) {
 			groups[id] = g
 			ids = append(ids, id)
 		}
-		if err := g.add(rec, line, cols); err != nil {
-			return nil, err
-		}
-	}
-	if len(ids) == 0 {
-		if c.names != nil {
-			return nil, errors.New("empty file: no rows")
-		}
-		return nil, errors.New("a header but no rows")
+		return g.add(rec, line, cols)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return newCSVSequences(ids, groups, cols)
+}
+
+// readRows reads a table of fields separated by delim: its header, unless
+// names are given to name the columns of a file without one, which it
+// passes to start, then every row, which it passes to row with its line
+// after checking that it has a field per column. It fails for a file
+// without rows.
+func readRows(r io.Reader, delim rune, names []string, start func(header []string) error, row func(rec []string, line int) error) error {
+	next := newRecordReader(r, delim)
+	header, why := names, "as named by WithColumnNames"
+	if header == nil {
+		rec, line, err := next()
+		if err == io.EOF {
+			return errors.New("empty file: no header")
+		}
+		if err != nil {
+			return err
+		}
+		header, why = make([]string, len(rec)), fmt.Sprintf("as in the header on line %d", line)
+		for j, s := range rec {
+			header[j] = strings.TrimSpace(s)
+		}
+	}
+	if err := start(header); err != nil {
+		return err
+	}
+	rows := 0
+	for ; ; rows++ {
+		rec, line, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(rec) != len(header) {
+			return errors.Errorf("line %d has %d fields, want %d %s", line, len(rec), len(header), why)
+		}
+		if err := row(rec, line); err != nil {
+			return err
+		}
+	}
+	switch {
+	case rows > 0:
+		return nil
+	case names != nil:
+		return errors.New("empty file: no rows")
+	}
+	return errors.New("a header but no rows")
 }
 
 // add appends the row rec, from line, to g.
@@ -653,4 +695,41 @@ func (t *CSVSequences) notConstant(i, s, k int) error {
 	r := len(t.TargetNames)
 	return errors.Errorf("dataset: %s: %s: %s has target %q, but %q on line %d; a per-sequence target must be the same on every row (use the Step methods for per-step targets)",
 		t.path, t.where(i, s, k), id, t.targets[i][s*r+k], t.targets[i][k], t.lines[i][0])
+}
+
+// ReadCSVColumns reads the named columns of a CSV file with a header, as
+// text, such as the documents and categories of a text classification set:
+// out[k][i] is the field of column names[k] on row i. Fields are read as
+// ReadCSVSequences reads them (RFC 4180 quoting, a byte order mark and
+// blank lines ignored) and trimmed of surrounding space; they may hold
+// anything, commas and line breaks too when quoted. Errors name the file,
+// and the line of a row with more or fewer fields than the header.
+func ReadCSVColumns(path string, names ...string) ([][]string, error) {
+	return parseFile(path, func(r io.Reader) ([][]string, error) { return parseCSVColumns(r, names) })
+}
+
+func parseCSVColumns(r io.Reader, names []string) ([][]string, error) {
+	if len(names) == 0 {
+		return nil, errors.New("no columns named")
+	}
+	cols := make([]int, len(names))
+	start := func(header []string) (err error) {
+		for k, name := range names {
+			if cols[k], err = findColumn(header, name, "text"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	out := make([][]string, len(names))
+	err := readRows(r, ',', nil, start, func(rec []string, _ int) error {
+		for k, j := range cols {
+			out[k] = append(out[k], strings.TrimSpace(rec[j]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

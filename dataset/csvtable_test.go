@@ -293,6 +293,9 @@ func FuzzCSVTable(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if cols, err := parseCSVColumns(bytes.NewReader(data), []string{"x"}); err == nil && (len(cols) != 1 || len(cols[0]) == 0) {
+			t.Fatalf("parseCSVColumns gives %q", cols)
+		}
 		tab, err := parseCSVTable(bytes.NewReader(data), c)
 		if err != nil {
 			if tab != nil {
@@ -329,4 +332,35 @@ func FuzzCSVTable(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadCSVColumns(t *testing.T) {
+	// The layout of MATLAB's factory reports: a byte order mark, quoted
+	// fields holding commas and a line break.
+	path := writeTable(t, "\ufeffDescription,Category,Cost\n"+
+		"\"Items are stuck, again.\",Mechanical Failure,45\n\n"+
+		"\"Power cuts\nat start.\", Electronic Failure ,16200\n")
+	cols, err := ReadCSVColumns(path, "Category", "Description")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"Mechanical Failure", "Electronic Failure"}, {"Items are stuck, again.", "Power cuts\nat start."}}
+	if len(cols) != 2 || !slices.Equal(cols[0], want[0]) || !slices.Equal(cols[1], want[1]) {
+		t.Errorf("columns %q, want %q", cols, want)
+	}
+	for _, test := range []struct {
+		name, text string
+		cols       []string
+		want       []string
+	}{
+		{"unknown", "a,b\n1,2\n", []string{"a", "c"}, []string{`unknown text column "c"; the columns are "a", "b"`}},
+		{"ragged", "a,b\n1,2\n3\n", []string{"a"}, []string{"line 3 has 1 fields, want 2 as in the header on line 1"}},
+		{"empty", "", []string{"a"}, []string{"empty file: no header"}},
+		{"header only", "a,b\n", []string{"a"}, []string{"a header but no rows"}},
+		{"no names", "a,b\n1,2\n", nil, []string{"no columns named"}},
+	} {
+		path := writeTable(t, test.text)
+		_, err := ReadCSVColumns(path, test.cols...)
+		checkErr(t, test.name, err, append(test.want, path)...)
+	}
 }

@@ -218,3 +218,36 @@ func ExampleNewStepAheadRegression() {
 	// Output:
 	// [3 1 4 1] -> [1 4 1 5]
 }
+
+func ExampleReadCSVColumns() {
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "reports.csv")
+	err = os.WriteFile(path, []byte(`Description,Category
+"Coolant is pooling underneath sorter.",Leak
+"Sorter blows fuses at start up.",Electronic Failure
+`), 0o644)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cols, err := dataset.ReadCSVColumns(path, "Description", "Category")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	labels, classes, err := dataset.EncodeLabels(cols[1], nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%q\n", cols[0])
+	fmt.Println(classes, labels)
+	// Output:
+	// ["Coolant is pooling underneath sorter." "Sorter blows fuses at start up."]
+	// [Electronic Failure Leak] [1 0]
+}

@@ -258,6 +258,21 @@ func numElements(shape []int) (int, error) {
 
 // readAs reads n elements stored as T and converts them to float64.
 func readAs[T float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](r *npy.Reader, n int) ([]float64, error) {
+	return readWith(r, n, func(x T) float64 { return float64(x) })
+}
+
+// readBool reads n booleans as 0 and 1.
+func readBool(r *npy.Reader, n int) ([]float64, error) {
+	return readWith(r, n, func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	})
+}
+
+// readWith reads n elements stored as T and converts them with conv.
+func readWith[T any](r *npy.Reader, n int, conv func(T) float64) ([]float64, error) {
 	var v []T
 	if err := r.Read(&v); err != nil {
 		return nil, readError(err)
@@ -267,7 +282,7 @@ func readAs[T float32 | float64 | int8 | int16 | int32 | int64 | uint8 | uint16 
 	}
 	out := make([]float64, n)
 	for i, x := range v {
-		out[i] = float64(x)
+		out[i] = conv(x)
 	}
 	return out, nil
 }
@@ -282,23 +297,6 @@ func readWide[T int64 | uint64](r *npy.Reader, n int) ([]float64, error) {
 	for i, v := range out {
 		if math.Abs(v) >= 1<<53 {
 			return nil, errors.Errorf("element %d is about %.17g, too large in magnitude to convert to float64 exactly (2^53 or more)", i, v)
-		}
-	}
-	return out, nil
-}
-
-func readBool(r *npy.Reader, n int) ([]float64, error) {
-	var v []bool
-	if err := r.Read(&v); err != nil {
-		return nil, readError(err)
-	}
-	if len(v) != n {
-		return nil, errors.Errorf("read %d elements, want %d", len(v), n)
-	}
-	out := make([]float64, n)
-	for i, b := range v {
-		if b {
-			out[i] = 1
 		}
 	}
 	return out, nil

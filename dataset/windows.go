@@ -109,10 +109,29 @@ func (c windowConfig) rows(s Sequence, from, to int) []float64 {
 	return out
 }
 
-// tooShort is the error for series i, of n timesteps, that is shorter than
-// need timesteps.
-func tooShort(i, n, need int, what string) error {
-	return errors.Errorf("dataset: series %d has %d timesteps, want at least %d for %s", i, n, need, what)
+// windows calls fn with the start k of every window of n input steps of
+// every series, as far as the window and the horizon after it fit in the
+// series, n being window or, for WholeSeries, the whole series less the
+// horizon. It fails for a series too short for one window.
+func (c windowConfig) windows(series []Sequence, window int, fn func(s Sequence, k, n int)) error {
+	for i, s := range series {
+		n, what := window, fmt.Sprintf("a window of %d and a horizon of %d", window, c.horizon)
+		if window == WholeSeries {
+			n, what = max(s.T-c.horizon, 1), fmt.Sprintf("a horizon of %d", c.horizon)
+		}
+		if s.T < n+c.horizon {
+			return errors.Errorf("dataset: series %d has %d timesteps, want at least %d for %s", i, s.T, n+c.horizon, what)
+		}
+		for k := 0; k+n+c.horizon <= s.T; k += c.stride {
+			fn(s, k, n)
+		}
+	}
+	return nil
+}
+
+// input returns timesteps [k, k+n) of s, sharing its storage.
+func input(s Sequence, k, n int) Sequence {
+	return Sequence{Data: s.Data[k*s.F : (k+n)*s.F : (k+n)*s.F], T: n, F: s.F}
 }
 
 // NewWindowRegression returns a sequence-to-one regression set of sliding
@@ -146,15 +165,12 @@ func NewWindowRegression(series []Sequence, window int, opts ...WindowOption) (*
 	}
 	var seqs []Sequence
 	var responses [][]float64
-	for i, s := range series {
-		need := window + c.horizon
-		if s.T < need {
-			return nil, tooShort(i, s.T, need, fmt.Sprintf("a window of %d and a horizon of %d", window, c.horizon))
-		}
-		for k := 0; k+need <= s.T; k += c.stride {
-			seqs = append(seqs, Sequence{Data: s.Data[k*s.F : (k+window)*s.F : (k+window)*s.F], T: window, F: s.F})
-			responses = append(responses, c.rows(s, k+window, k+need))
-		}
+	err = c.windows(series, window, func(s Sequence, k, n int) {
+		seqs = append(seqs, input(s, k, n))
+		responses = append(responses, c.rows(s, k+n, k+n+c.horizon))
+	})
+	if err != nil {
+		return nil, err
 	}
 	return NewRegression(seqs, responses)
 }
@@ -186,20 +202,13 @@ func NewStepAheadRegression(series []Sequence, window int, opts ...WindowOption)
 		return nil, errors.Errorf("dataset: window of %d timesteps, want at least 1, or WholeSeries", window)
 	}
 	var seqs, responses []Sequence
-	for i, s := range series {
-		n, what := window, fmt.Sprintf("a window of %d and a horizon of %d", window, c.horizon)
-		if window == WholeSeries {
-			n, what = max(s.T-c.horizon, 1), fmt.Sprintf("a horizon of %d", c.horizon)
-		}
-		need := n + c.horizon
-		if s.T < need {
-			return nil, tooShort(i, s.T, need, what)
-		}
-		for k := 0; k+need <= s.T; k += c.stride {
-			seqs = append(seqs, Sequence{Data: s.Data[k*s.F : (k+n)*s.F : (k+n)*s.F], T: n, F: s.F})
-			r := c.rows(s, k+c.horizon, k+need)
-			responses = append(responses, Sequence{Data: r, T: n, F: len(r) / n})
-		}
+	err = c.windows(series, window, func(s Sequence, k, n int) {
+		seqs = append(seqs, input(s, k, n))
+		r := c.rows(s, k+c.horizon, k+n+c.horizon)
+		responses = append(responses, Sequence{Data: r, T: n, F: len(r) / n})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return NewStepRegression(seqs, responses)
 }

@@ -69,17 +69,7 @@ func TestWindowRegressionOptions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", test.name, err)
 		}
-		if set.Len() != len(test.inputs) {
-			t.Fatalf("%s: %d windows, want %d", test.name, set.Len(), len(test.inputs))
-		}
-		for i := range test.inputs {
-			if got := set.Sequence(i).Data; !slices.Equal(got, test.inputs[i]) {
-				t.Errorf("%s: window %d is %v, want %v", test.name, i, got, test.inputs[i])
-			}
-			if got := set.Response(i); !slices.Equal(got, test.responses[i]) {
-				t.Errorf("%s: response %d is %v, want %v", test.name, i, got, test.responses[i])
-			}
-		}
+		checkWindows(t, test.name, set, test.inputs, test.responses, set.Response)
 	}
 }
 
@@ -135,17 +125,10 @@ func TestStepAheadWindows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", test.name, err)
 		}
-		if set.Len() != len(test.inputs) || set.ResponseSize() != test.r {
-			t.Fatalf("%s: %d observations of responses of %d, want %d of %d", test.name, set.Len(), set.ResponseSize(), len(test.inputs), test.r)
+		if set.ResponseSize() != test.r {
+			t.Errorf("%s: responses of %d, want %d", test.name, set.ResponseSize(), test.r)
 		}
-		for i := range test.inputs {
-			if got := set.Sequence(i).Data; !slices.Equal(got, test.inputs[i]) {
-				t.Errorf("%s: input %d is %v, want %v", test.name, i, got, test.inputs[i])
-			}
-			if got := set.StepResponses(i); !slices.Equal(got, test.responses[i]) {
-				t.Errorf("%s: responses %d are %v, want %v", test.name, i, got, test.responses[i])
-			}
-		}
+		checkWindows(t, test.name, set, test.inputs, test.responses, set.StepResponses)
 	}
 }
 
@@ -183,5 +166,22 @@ func TestWindowErrors(t *testing.T) {
 			_, err = NewWindowRegression(test.series, test.window, test.opts...)
 		}
 		checkErr(t, test.name, err, test.want...)
+	}
+}
+
+// checkWindows fails unless set holds the inputs and, as response(i) gives
+// them, the responses.
+func checkWindows(t *testing.T, name string, set *InMemory, inputs, responses [][]float64, response func(i int) []float64) {
+	t.Helper()
+	if set.Len() != len(inputs) {
+		t.Fatalf("%s: %d observations, want %d", name, set.Len(), len(inputs))
+	}
+	for i := range inputs {
+		if got := set.Sequence(i).Data; !slices.Equal(got, inputs[i]) {
+			t.Errorf("%s: input %d is %v, want %v", name, i, got, inputs[i])
+		}
+		if got := response(i); !slices.Equal(got, responses[i]) {
+			t.Errorf("%s: response %d is %v, want %v", name, i, got, responses[i])
+		}
 	}
 }
