@@ -9,8 +9,9 @@ import (
 )
 
 // StratifiedHoldOut splits the observations 0..len(labels)-1 into a
-// training and a test part, MATLAB's cvpartition(labels, "HoldOut", p):
-// each class keeps its share in both. Of the n observations of class k,
+// training and a test part in which, as with MATLAB's
+// cvpartition(labels, "HoldOut", p), each class keeps its share. Here, of
+// the n observations of class k,
 // round(testFraction·n) go to the test part, half rounded away from zero,
 // but at most n-1, so that every class present keeps at least one training
 // observation. Which of them go is drawn with a PCG generator seeded by
