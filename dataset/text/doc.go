@@ -6,7 +6,7 @@
 //
 // Tokenize splits a document into words: it lower-cases the text and cuts it
 // at space and punctuation, which it drops, keeping apostrophes inside
-// words ("don't"). On text whose apostrophes are all inside words this is
+// words ("don't"). On ASCII text whose apostrophes are all inside words this is
 // the rule of Keras's Tokenizer. A Tokenizer with
 // KeepCase or KeepPunctuation keeps either, punctuation then becoming
 // tokens of its own, as in MATLAB's tokenizedDocument before
