@@ -31,9 +31,30 @@
 // A Datastore is such a lazy Source that holds files open: OpenCSVFolder
 // reads a folder with one sequence per CSV file and a targets file, file by
 // file on demand, with a bounded read-ahead, for sets that do not fit in
-// memory. ReadJapaneseVowels and ParseJapaneseVowels read the UCI Japanese
-// Vowels format of MATLAB's sequence classification example. Every reader
-// names the file, line and column of bad input, and is fuzzed.
+// memory.
+//
+// # Loading data
+//
+// The loaders below give sequences, labels and responses in the forms the
+// set constructors take:
+//
+//	NewSequences            N sequences as nested slices, [][][]float64 (T may vary, F may not)
+//	Padded.Sequences        a dense [N, T, F] array with per-sequence lengths, padded right or left
+//	NewWindowRegression     sliding windows over series, each predicting the steps after it
+//	NewStepAheadRegression  series predicting themselves one step (or h steps) ahead, MATLAB's forecasting layout
+//	ReadCSVSeries           one time series of a CSV file, columns chosen by name
+//	ReadCSVSequences        a CSV table of many sequences, rows grouped by an ID column,
+//	                        ordered by a time column, with per-step or per-sequence targets
+//	ReadCSVColumns          text columns of a CSV file, such as documents and categories
+//	ReadNumPy               a NumPy .npy array (through npyio), as sequences, labels or responses
+//	ReadNumPyArchive        the arrays of a NumPy .npz archive
+//	ReadJapaneseVowels      the UCI Japanese Vowels files of MATLAB's sequence classification example
+//
+// EncodeLabels numbers class labels given as text, StratifiedHoldOut and
+// InMemory.HoldOut split a set into training and test parts class by
+// class, and the subpackage text turns documents into sequences of word
+// indices. Every reader names the file, line and column of bad input (the
+// sequence and row for slices, the array for NumPy files), and is fuzzed.
 //
 // # Video
 //
