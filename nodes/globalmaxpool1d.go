@@ -1,0 +1,49 @@
+package nodes
+
+import "gorgonia.org/gorgonia"
+
+// GlobalMaxPool1D returns, for each sequence of a padded batch, the max of
+// each channel over its real steps: x is (T·B)×C, time-major (row t·B+b is
+// step t of sequence b), mask holds T·B values of x's dtype, 1 for real
+// steps and 0 for padding (one run per sequence, as for Conv1D), and the
+// result is B×C,
+//
+//	y[b, c] = max_{j < L_b} x[(start_b+j)·B+b, c]
+//
+// PyTorch's AdaptiveMaxPool1d(1) over each sequence's own L_b steps,
+// MATLAB's globalMaxPooling1dLayer. Padding never wins. The gradient
+// y[b, c] receives goes to the step that wins its max, the first of them
+// on ties; a NaN wins against any number.
+func GlobalMaxPool1D(x, mask *gorgonia.Node, batch int) (*gorgonia.Node, error) {
+	return globalPool1D(x, mask, batch, true)
+}
+
+// globalMaxArgs returns, for each value of the output, the index in x of
+// the value that wins its max.
+func globalMaxArgs[T float](l seqLayout, x []T, c int) []int {
+	arg := make([]int, l.batch*c)
+	for b, n := range l.length {
+		for ch := range c {
+			a := l.row(b, 0)*c + ch
+			for j := 1; j < n; j++ {
+				if i := l.row(b, j)*c + ch; wins(x[i], x[a]) {
+					a = i
+				}
+			}
+			arg[b*c+ch] = a
+		}
+	}
+	return arg
+}
+
+func globalMaxForward[T float](l seqLayout, x, y []T, c int) {
+	for i, a := range globalMaxArgs(l, x, c) {
+		y[i] = x[a]
+	}
+}
+
+func globalMaxBackward[T float](l seqLayout, x, g, dx []T, c int) {
+	for i, a := range globalMaxArgs(l, x, c) {
+		dx[a] += g[i]
+	}
+}
