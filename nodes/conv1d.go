@@ -22,7 +22,7 @@ type Conv1DSpec struct {
 }
 
 func (s Conv1DSpec) window() window1D {
-	return window1D{size: s.FilterSize, stride: s.Stride, dilation: s.Dilation, pad: s.Padding}
+	return window1D{kind: "filter", size: s.FilterSize, stride: s.Stride, dilation: s.Dilation, pad: s.Padding}
 }
 
 // OutputMask returns the mask of the output of Conv1D for a batch of the

@@ -24,7 +24,7 @@ type Pool1DSpec struct {
 }
 
 func (s Pool1DSpec) window() window1D {
-	return window1D{size: s.Size, stride: s.Stride, dilation: 1, pad: s.Padding}
+	return window1D{kind: "pool", size: s.Size, stride: s.Stride, dilation: 1, pad: s.Padding}
 }
 
 func (s Pool1DSpec) check() error {

@@ -27,12 +27,13 @@ type seqBuild func(in map[string]*gorgonia.Node) (*gorgonia.Node, error)
 // gradients of Σ gy⊙y with respect to the inputs asked for.
 type opRun struct {
 	y     []float64
+	shape tensor.Shape
 	grads map[string][]float64
 }
 
 // newOpGraph returns a graph holding the inputs, the op's output y and, when
 // gy is not nil, the cost Σ gy⊙y differentiated with respect to wrt.
-func newOpGraph(t *testing.T, dt tensor.Dtype, ins []tin, wrt []string, gy []float64, build seqBuild) (*gorgonia.ExprGraph, map[string]*gorgonia.Node, *gorgonia.Node, *gorgonia.Node, error) {
+func newOpGraph(t testing.TB, dt tensor.Dtype, ins []tin, wrt []string, gy []float64, build seqBuild) (*gorgonia.ExprGraph, map[string]*gorgonia.Node, *gorgonia.Node, *gorgonia.Node, error) {
 	t.Helper()
 	g := gorgonia.NewGraph()
 	nodes := map[string]*gorgonia.Node{}
@@ -77,7 +78,7 @@ func runOpGraph(t *testing.T, dt tensor.Dtype, ins []tin, wrt []string, gy []flo
 	if err := vm.RunAll(); err != nil {
 		return opRun{}, err
 	}
-	r := opRun{y: toFloat64(yv.(*tensor.Dense)), grads: map[string][]float64{}}
+	r := opRun{y: toFloat64(yv.(*tensor.Dense)), shape: yv.Shape().Clone(), grads: map[string][]float64{}}
 	for _, n := range ws {
 		d, err := n.Grad()
 		if err != nil {
@@ -183,5 +184,35 @@ func wantErr(t *testing.T, what string, err error, parts ...string) {
 		if !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %q does not say %q", what, err, p)
 		}
+	}
+}
+
+// benchOp times a forward and backward run of a float32 test graph on the
+// tape machine: the op, the cost Σ gy⊙y and the gradients of wrt.
+func benchOp(b *testing.B, ins []tin, wrt []string, build seqBuild) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	g, nodes, y, _, err := newOpGraph(b, tensor.Float32, ins, wrt, nil, build)
+	if err != nil {
+		b.Fatal(err)
+	}
+	shape := y.Shape()
+	g, nodes, _, _, err = newOpGraph(b, tensor.Float32, ins, wrt, uniform(rng, shape.TotalSize()), build)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ws gorgonia.Nodes
+	for _, name := range wrt {
+		ws = append(ws, nodes[name])
+	}
+	vm, err := NewTapeMachine(g, gorgonia.BindDualValues(ws...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vm.Close()
+	for b.Loop() {
+		if err := vm.RunAll(); err != nil {
+			b.Fatal(err)
+		}
+		vm.Reset()
 	}
 }

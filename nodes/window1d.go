@@ -64,8 +64,9 @@ func (p Padding1D) check() error {
 }
 
 // window1D is the window of a 1-D convolution (size the filter size) or
-// pooling (dilation 1).
+// pooling (dilation 1); kind names it in errors ("filter" or "pool").
 type window1D struct {
+	kind                   string
 	size, stride, dilation int
 	pad                    Padding1D
 }
@@ -77,7 +78,7 @@ func (w window1D) String() string {
 func (w window1D) check() error {
 	switch {
 	case w.size < 1:
-		return errors.Errorf("window size %d is not positive", w.size)
+		return errors.Errorf("%s size %d is not positive", w.kind, w.size)
 	case w.stride < 1:
 		return errors.Errorf("stride %d is not positive", w.stride)
 	case w.dilation < 1:
@@ -118,7 +119,7 @@ func (w window1D) outSteps(steps int) (int, error) {
 	n := w.outLen(steps)
 	if n == 0 {
 		l, r := w.pads(steps)
-		return 0, errors.Errorf("%d steps padded to %d are fewer than the window's extent %d", steps, steps+l+r, w.extent())
+		return 0, errors.Errorf("%d steps, %d with padding, are fewer than the %d steps the %s spans", steps, steps+l+r, w.extent(), w.kind)
 	}
 	return n, nil
 }
@@ -145,8 +146,8 @@ func (w window1D) plan(in seqLayout) (windowPlan, error) {
 		m := w.outLen(n)
 		if m == 0 {
 			l, r := w.pads(n)
-			return windowPlan{}, errors.Errorf("sequence %d has %d real steps, padded to %d fewer than the window's extent %d",
-				b, n, n+l+r, w.extent())
+			return windowPlan{}, errors.Errorf("sequence %d has %d real steps, %d with padding, fewer than the %d steps the %s spans",
+				b, n, n+l+r, w.extent(), w.kind)
 		}
 		p.out.length[b] = m
 		if in.left {
