@@ -23,25 +23,37 @@ func AveragePool1D(x, mask *gorgonia.Node, batch int, spec Pool1DSpec) (*gorgoni
 	return pool1D(x, mask, batch, spec, false)
 }
 
-func avgPoolForward[T float](p windowPlan, x, y []T, c int) {
+// avgPoolForward sets y to the mean of each window, the sum over its taps
+// divided by the pool size, or with byLength set (a global pooling) by the
+// number of real steps of the sequence.
+func avgPoolForward[T float](p windowPlan, x, y []T, c int, byLength bool) {
 	p.each(func(out, _, in int) {
 		for ch, v := range x[in*c : in*c+c] {
 			y[out*c+ch] += v
 		}
 	})
-	k := T(p.w.size)
 	for _, r := range p.out.rows() {
+		n := T(p.divisor(r, byLength))
 		for ch := range c {
-			y[r*c+ch] /= k
+			y[r*c+ch] /= n
 		}
 	}
 }
 
-func avgPoolBackward[T float](p windowPlan, g, dx []T, c int) {
-	k := T(p.w.size)
+func avgPoolBackward[T float](p windowPlan, g, dx []T, c int, byLength bool) {
 	p.each(func(out, _, in int) {
+		n := T(p.divisor(out, byLength))
 		for ch, v := range g[out*c : out*c+c] {
-			dx[in*c+ch] += v / k
+			dx[in*c+ch] += v / n
 		}
 	})
+}
+
+// divisor returns what the sum of output row r's window is divided by: the
+// pool size, or with byLength set the real steps of the row's sequence.
+func (p windowPlan) divisor(r int, byLength bool) int {
+	if byLength {
+		return p.in.length[r%p.in.batch]
+	}
+	return p.w.size
 }

@@ -129,10 +129,7 @@ func (k convKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k convKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		return convForward(k, floats[float64](in), data[float64](out))
-	}
-	return convForward(k, floats[float32](in), data[float32](out))
+	return dispatch(k, in, out, convForward[float64], convForward[float32])
 }
 
 func convForward[T float](k convKernel, in [][]T, y []T) error {
@@ -143,7 +140,7 @@ func convForward[T float](k convKernel, in [][]T, y []T) error {
 	}
 	n := k.win.size * k.channels
 	col := im2col(p, x, k.channels)
-	layerGemm(false, true, len(y)/k.filters, k.filters, n, col, n, filterRows(w, k.channels, k.win.size), n, 0, y, k.filters)
+	layerGemm(false, true, len(y)/k.filters, k.filters, n, col, n, filterRows(w, k.channels, k.win.size, false), n, 0, y, k.filters)
 	for _, r := range p.out.rows() {
 		for f, v := range bias {
 			y[r*k.filters+f] += v
@@ -185,30 +182,21 @@ func col2im[T float](p windowPlan, col, x []T, c int) {
 }
 
 // filterRows returns W̃, K×(k·C) with W̃[f, u·C+c] = w[f, c, u], for the
-// K×C×k filters w.
-func filterRows[T float](w []T, c, taps int) []T {
-	wr := make([]T, len(w))
+// K×C×k filters w; with back set it returns w for W̃ instead.
+func filterRows[T float](w []T, c, taps int, back bool) []T {
+	out := make([]T, len(w))
 	for f := range len(w) / (c * taps) {
 		for ch := range c {
 			for u := range taps {
-				wr[(f*taps+u)*c+ch] = w[(f*c+ch)*taps+u]
+				i, j := (f*taps+u)*c+ch, (f*c+ch)*taps+u
+				if back {
+					i, j = j, i
+				}
+				out[i] = w[j]
 			}
 		}
 	}
-	return wr
-}
-
-// filtersOf is the inverse of filterRows.
-func filtersOf[T float](wr []T, c, taps int) []T {
-	w := make([]T, len(wr))
-	for f := range len(w) / (c * taps) {
-		for ch := range c {
-			for u := range taps {
-				w[(f*c+ch)*taps+u] = wr[(f*taps+u)*c+ch]
-			}
-		}
-	}
-	return w
+	return out
 }
 
 func (k convKernel) diffWRT() []bool { return []bool{true, true, true, false} }
@@ -258,10 +246,7 @@ func (k convGradKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k convGradKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		return convBackward(k, floats[float64](in), data[float64](out))
-	}
-	return convBackward(k, floats[float32](in), data[float32](out))
+	return dispatch(k, in, out, convBackward[float64], convBackward[float32])
 }
 
 func convBackward[T float](k convGradKernel, in [][]T, d []T) error {
@@ -275,12 +260,12 @@ func convBackward[T float](k convGradKernel, in [][]T, d []T) error {
 	switch k.wrt {
 	case 0:
 		dcol := make([]T, rows*n)
-		layerGemm(false, false, rows, n, c.filters, g, c.filters, filterRows(in[0], c.channels, c.win.size), n, 0, dcol, n)
+		layerGemm(false, false, rows, n, c.filters, g, c.filters, filterRows(in[0], c.channels, c.win.size, false), n, 0, dcol, n)
 		col2im(p, dcol, d, c.channels)
 	case 1:
 		dwr := make([]T, len(d))
 		layerGemm(true, false, c.filters, n, rows, g, c.filters, im2col(p, in[0], c.channels), n, 0, dwr, n)
-		copy(d, filtersOf(dwr, c.channels, c.win.size))
+		copy(d, filterRows(dwr, c.channels, c.win.size, true))
 	default:
 		sumSomeRows(g, d, p.out.rows())
 	}

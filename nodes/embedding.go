@@ -89,49 +89,36 @@ func (k embedKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k embedKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		return embedForward(k, floats[float64](in), data[float64](out))
-	}
-	return embedForward(k, floats[float32](in), data[float32](out))
+	return dispatch(k, in, out, embedForward[float64], embedForward[float32])
 }
 
-// indices checks the indices and returns them as ints.
-func (k embedKernel) indices(x []float64) ([]int, error) {
-	idx := make([]int, len(x))
-	for r, v := range x {
+// lookups checks the indices x and returns the rows that hold a token
+// other than the padding index, with their tokens.
+func lookups[T float](k embedKernel, x []T) ([][2]int, error) {
+	var out [][2]int
+	for r, t := range x {
+		v := float64(t)
 		if v != math.Trunc(v) || v < 0 || v >= float64(k.vocab) {
 			return nil, errors.Errorf("index %v at %s is not an integer in [0, %d)", v, k.spec.where(r), k.vocab)
 		}
-		idx[r] = int(v)
+		if v != 0 {
+			out = append(out, [2]int{r, int(v)})
+		}
 	}
-	return idx, nil
+	return out, nil
 }
 
+// embedForward sets row r of y to column x[r] of w.
 func embedForward[T float](k embedKernel, in [][]T, y []T) error {
-	idx, err := k.indices(toFloats(in[0]))
-	if err != nil {
-		return err
-	}
+	rows, err := lookups(k, in[0])
 	w := in[1]
-	for r, v := range idx {
-		if v == 0 {
-			continue
-		}
-		yr := y[r*k.dim : (r+1)*k.dim]
+	for _, rv := range rows {
+		yr := y[rv[0]*k.dim : (rv[0]+1)*k.dim]
 		for d := range yr {
-			yr[d] = w[d*k.vocab+v]
+			yr[d] = w[d*k.vocab+rv[1]]
 		}
 	}
-	return nil
-}
-
-// toFloats converts a slice to float64.
-func toFloats[T float](x []T) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
+	return err
 }
 
 func (k embedKernel) diffWRT() []bool { return []bool{false, true} }
@@ -154,25 +141,16 @@ func (k embedGradKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k embedGradKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		return embedBackward(k.embed, floats[float64](in), data[float64](out))
-	}
-	return embedBackward(k.embed, floats[float32](in), data[float32](out))
+	return dispatch(k.embed, in, out, embedBackward[float64], embedBackward[float32])
 }
 
+// embedBackward adds row r of g into column x[r] of dw.
 func embedBackward[T float](k embedKernel, in [][]T, dw []T) error {
-	idx, err := k.indices(toFloats(in[0]))
-	if err != nil {
-		return err
-	}
-	g := in[1]
-	for r, v := range idx {
-		if v == 0 {
-			continue
-		}
-		for d, gv := range g[r*k.dim : (r+1)*k.dim] {
-			dw[d*k.vocab+v] += gv
+	rows, err := lookups(k, in[0])
+	for _, rv := range rows {
+		for d, gd := range in[1][rv[0]*k.dim : (rv[0]+1)*k.dim] {
+			dw[d*k.vocab+rv[1]] += gd
 		}
 	}
-	return nil
+	return err
 }

@@ -58,10 +58,14 @@ func TestEmbeddingRejectsBadIndices(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	wn := randMatrix(g, rng, "w", 2, 5)
 	bad := map[string]func() (*gorgonia.Node, error){
-		"indices not N×1":  func() (*gorgonia.Node, error) { return Embedding(randMatrix(g, rng, "x2", 3, 2), wn, EmbeddingSpec{}) },
-		"weights a vector": func() (*gorgonia.Node, error) { return Embedding(randMatrix(g, rng, "x", 3, 1), randMatrix(g, rng, "v", 5), EmbeddingSpec{}) },
-		"dtypes":           func() (*gorgonia.Node, error) { return Embedding(f32Node(g, rng, "x32", 3, 1), wn, EmbeddingSpec{}) },
-		"negative batch":   func() (*gorgonia.Node, error) { return Embedding(randMatrix(g, rng, "x", 3, 1), wn, EmbeddingSpec{Batch: -1}) },
+		"indices not N×1": func() (*gorgonia.Node, error) { return Embedding(randMatrix(g, rng, "x2", 3, 2), wn, EmbeddingSpec{}) },
+		"weights a vector": func() (*gorgonia.Node, error) {
+			return Embedding(randMatrix(g, rng, "x", 3, 1), randMatrix(g, rng, "v", 5), EmbeddingSpec{})
+		},
+		"dtypes": func() (*gorgonia.Node, error) { return Embedding(f32Node(g, rng, "x32", 3, 1), wn, EmbeddingSpec{}) },
+		"negative batch": func() (*gorgonia.Node, error) {
+			return Embedding(randMatrix(g, rng, "x", 3, 1), wn, EmbeddingSpec{Batch: -1})
+		},
 	}
 	for name, f := range bad {
 		if _, err := f(); err == nil {

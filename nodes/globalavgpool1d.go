@@ -16,29 +16,3 @@ import "gorgonia.org/gorgonia"
 func GlobalAveragePool1D(x, mask *gorgonia.Node, batch int) (*gorgonia.Node, error) {
 	return globalPool1D(x, mask, batch, false)
 }
-
-func globalAvgForward[T float](l seqLayout, x, y []T, c int) {
-	for b, n := range l.length {
-		yb := y[b*c : b*c+c]
-		for j := range n {
-			r := l.row(b, j)
-			for ch, v := range x[r*c : r*c+c] {
-				yb[ch] += v
-			}
-		}
-		for ch := range yb {
-			yb[ch] /= T(n)
-		}
-	}
-}
-
-func globalAvgBackward[T float](l seqLayout, g, dx []T, c int) {
-	for b, n := range l.length {
-		for j := range n {
-			r := l.row(b, j)
-			for ch, v := range g[b*c : b*c+c] {
-				dx[r*c+ch] = v / T(n)
-			}
-		}
-	}
-}

@@ -17,33 +17,3 @@ import "gorgonia.org/gorgonia"
 func GlobalMaxPool1D(x, mask *gorgonia.Node, batch int) (*gorgonia.Node, error) {
 	return globalPool1D(x, mask, batch, true)
 }
-
-// globalMaxArgs returns, for each value of the output, the index in x of
-// the value that wins its max.
-func globalMaxArgs[T float](l seqLayout, x []T, c int) []int {
-	arg := make([]int, l.batch*c)
-	for b, n := range l.length {
-		for ch := range c {
-			a := l.row(b, 0)*c + ch
-			for j := 1; j < n; j++ {
-				if i := l.row(b, j)*c + ch; wins(x[i], x[a]) {
-					a = i
-				}
-			}
-			arg[b*c+ch] = a
-		}
-	}
-	return arg
-}
-
-func globalMaxForward[T float](l seqLayout, x, y []T, c int) {
-	for i, a := range globalMaxArgs(l, x, c) {
-		y[i] = x[a]
-	}
-}
-
-func globalMaxBackward[T float](l seqLayout, x, g, dx []T, c int) {
-	for i, a := range globalMaxArgs(l, x, c) {
-		dx[a] += g[i]
-	}
-}

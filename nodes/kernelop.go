@@ -111,6 +111,16 @@ func (op kernelOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.
 	return d.grad(in, grad)
 }
 
+// dispatch runs the kernel function of out's dtype, f64 or f32, on the
+// backing slices of in and out.
+func dispatch[K any](k K, in []*tensor.Dense, out *tensor.Dense,
+	f64 func(K, [][]float64, []float64) error, f32 func(K, [][]float32, []float32) error) error {
+	if out.Dtype() == tensor.Float64 {
+		return f64(k, floats[float64](in), data[float64](out))
+	}
+	return f32(k, floats[float32](in), data[float32](out))
+}
+
 // floats returns the backing slices of contiguous dense tensors of element
 // type T.
 func floats[T float](ts []*tensor.Dense) [][]T {

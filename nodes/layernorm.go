@@ -52,16 +52,25 @@ func LayerNorm(x, scale, offset *gorgonia.Node, epsilon float64) (*gorgonia.Node
 		return nil, errors.Errorf("nodes: layer norm: input %v is not an N×C matrix", x.Shape())
 	}
 	n, c := x.Shape()[0], x.Shape()[1]
-	for _, v := range []*gorgonia.Node{scale, offset} {
-		if v.Dims() != 1 || v.Shape()[0] != c || v.Dtype() != x.Dtype() {
-			return nil, errors.Errorf("nodes: layer norm: scale and offset must be vectors of %d %v, got %v of %v",
-				c, x.Dtype(), v.Shape(), v.Dtype())
-		}
+	if err := isVectorOf(scale, c, x.Dtype()); err != nil {
+		return nil, errors.Wrap(err, "nodes: layer norm: scale")
+	}
+	if err := isVectorOf(offset, c, x.Dtype()); err != nil {
+		return nil, errors.Wrap(err, "nodes: layer norm: offset")
 	}
 	if !(epsilon > 0) || math.IsInf(epsilon, 1) {
 		return nil, errors.Errorf("nodes: layer norm: epsilon %v is not a positive number", epsilon)
 	}
 	return applyKernel(layerNormKernel{n, c, epsilon}, x, scale, offset)
+}
+
+// isVectorOf reports what keeps v from being a vector of n values of dtype
+// dt.
+func isVectorOf(v *gorgonia.Node, n int, dt tensor.Dtype) error {
+	if v.Dims() != 1 || v.Shape()[0] != n || v.Dtype() != dt {
+		return errors.Errorf("%v of %v is not a vector of %d %v", v.Shape(), v.Dtype(), n, dt)
+	}
+	return nil
 }
 
 // layerNormKernel computes LayerNorm: (x, γ, β) → y.
@@ -84,12 +93,7 @@ func (k layerNormKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNormKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		layerNormForward(k, floats[float64](in), data[float64](out))
-	} else {
-		layerNormForward(k, floats[float32](in), data[float32](out))
-	}
-	return nil
+	return dispatch(k, in, out, layerNormForward[float64], layerNormForward[float32])
 }
 
 // normalizeRow sets xh to the normalized row x and returns 1/√(σ²+ε).
@@ -110,7 +114,7 @@ func normalizeRow[T float](x []T, xh []float64, eps float64) float64 {
 	return inv
 }
 
-func layerNormForward[T float](k layerNormKernel, in [][]T, y []T) {
+func layerNormForward[T float](k layerNormKernel, in [][]T, y []T) error {
 	x, gamma, beta := in[0], in[1], in[2]
 	c := k.channels
 	xh := make([]float64, c)
@@ -120,6 +124,7 @@ func layerNormForward[T float](k layerNormKernel, in [][]T, y []T) {
 			y[r*c+j] = T(v*float64(gamma[j]) + float64(beta[j]))
 		}
 	}
+	return nil
 }
 
 func (k layerNormKernel) diffWRT() []bool { return []bool{true, true, true} }
@@ -168,21 +173,14 @@ func (k layerNormGradKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k layerNormGradKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	switch {
-	case out.Dtype() == tensor.Float64 && k.dx:
-		layerNormInputGrad(k.ln, floats[float64](in), data[float64](out))
-	case out.Dtype() == tensor.Float64:
-		layerNormScaleGrad(k.ln, floats[float64](in), data[float64](out))
-	case k.dx:
-		layerNormInputGrad(k.ln, floats[float32](in), data[float32](out))
-	default:
-		layerNormScaleGrad(k.ln, floats[float32](in), data[float32](out))
+	if k.dx {
+		return dispatch(k.ln, in, out, layerNormInputGrad[float64], layerNormInputGrad[float32])
 	}
-	return nil
+	return dispatch(k.ln, in, out, layerNormScaleGrad[float64], layerNormScaleGrad[float32])
 }
 
 // layerNormScaleGrad sets dGamma[c] = Σ_r g[r, c]·x̂[r, c].
-func layerNormScaleGrad[T float](k layerNormKernel, in [][]T, dGamma []T) {
+func layerNormScaleGrad[T float](k layerNormKernel, in [][]T, dGamma []T) error {
 	x, g := in[0], in[1]
 	c := k.channels
 	xh, acc := make([]float64, c), make([]float64, c)
@@ -195,10 +193,11 @@ func layerNormScaleGrad[T float](k layerNormKernel, in [][]T, dGamma []T) {
 	for j, v := range acc {
 		dGamma[j] = T(v)
 	}
+	return nil
 }
 
 // layerNormInputGrad sets dx row by row from ĝ = g·γ.
-func layerNormInputGrad[T float](k layerNormKernel, in [][]T, dx []T) {
+func layerNormInputGrad[T float](k layerNormKernel, in [][]T, dx []T) error {
 	x, gamma, g := in[0], in[1], in[2]
 	c := k.channels
 	xh, gh := make([]float64, c), make([]float64, c)
@@ -216,4 +215,5 @@ func layerNormInputGrad[T float](k layerNormKernel, in [][]T, dx []T) {
 			dx[r*c+j] = T(inv * (gh[j] - mg - xh[j]*mgx))
 		}
 	}
+	return nil
 }

@@ -70,21 +70,40 @@ func pool1D(x, mask *gorgonia.Node, batch int, spec Pool1DSpec, isMax bool) (*go
 	return applyKernel(k, x, mask)
 }
 
-// poolKernel computes MaxPool1D or AveragePool1D: (x, mask) → y.
+// globalPool1D builds GlobalMaxPool1D (isMax set) or GlobalAveragePool1D.
+func globalPool1D(x, mask *gorgonia.Node, batch int, isMax bool) (*gorgonia.Node, error) {
+	k := poolKernel{batch: batch, max: isMax, global: true}
+	steps, err := checkSeqArgs(x, mask, batch)
+	if err != nil {
+		return nil, errors.Wrapf(err, "nodes: %s", k.name())
+	}
+	k.steps, k.channels = steps, x.Shape()[1]
+	return applyKernel(k, x, mask)
+}
+
+// poolKernel computes MaxPool1D, AveragePool1D or, with global set,
+// GlobalMaxPool1D or GlobalAveragePool1D: (x, mask) → y.
 type poolKernel struct {
 	win                         window1D
 	steps, out, batch, channels int
-	max                         bool
+	max, global                 bool
 }
 
 func (k poolKernel) name() string {
+	name := "AveragePool1D"
 	if k.max {
-		return "MaxPool1D"
+		name = "MaxPool1D"
 	}
-	return "AveragePool1D"
+	if k.global {
+		return "Global" + name
+	}
+	return name
 }
 
 func (k poolKernel) String() string {
+	if k.global {
+		return fmt.Sprintf("%s{T=%d,B=%d,C=%d}", k.name(), k.steps, k.batch, k.channels)
+	}
 	return fmt.Sprintf("%s{%v,T=%d,B=%d,C=%d}", k.name(), k.win, k.steps, k.batch, k.channels)
 }
 
@@ -92,30 +111,46 @@ func (k poolKernel) dims() []int { return []int{2, 1, 2} }
 
 func (k poolKernel) xShape() tensor.Shape { return tensor.Shape{k.steps * k.batch, k.channels} }
 func (k poolKernel) mShape() tensor.Shape { return tensor.Shape{k.steps * k.batch} }
-func (k poolKernel) yShape() tensor.Shape { return tensor.Shape{k.out * k.batch, k.channels} }
+
+func (k poolKernel) yShape() tensor.Shape {
+	if k.global {
+		return tensor.Shape{k.batch, k.channels}
+	}
+	return tensor.Shape{k.out * k.batch, k.channels}
+}
 
 func (k poolKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 	return k.yShape(), checkShapes(k.String(), in, k.xShape(), k.mShape())
 }
 
 func (k poolKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		return poolForward(k, floats[float64](in), data[float64](out))
-	}
-	return poolForward(k, floats[float32](in), data[float32](out))
+	return dispatch(k, in, out, poolForward[float64], poolForward[float32])
 }
 
 func poolForward[T float](k poolKernel, in [][]T, y []T) error {
-	p, err := planOf(k.win, in[1], k.steps, k.batch)
+	p, err := poolPlan(k, in[1])
 	if err != nil {
 		return err
 	}
 	if k.max {
 		maxPoolForward(p, in[0], y, k.channels)
 	} else {
-		avgPoolForward(p, in[0], y, k.channels)
+		avgPoolForward(p, in[0], y, k.channels, k.global)
 	}
 	return nil
+}
+
+// poolPlan returns the windows of a pooling: the plan of its window, or for
+// a global pooling one window per sequence over its real steps.
+func poolPlan[T float](k poolKernel, mask []T) (windowPlan, error) {
+	if !k.global {
+		return planOf(k.win, mask, k.steps, k.batch)
+	}
+	l, err := layoutOf(mask, k.steps, k.batch)
+	if err != nil {
+		return windowPlan{}, err
+	}
+	return l.whole(), nil
 }
 
 func (k poolKernel) diffWRT() []bool { return []bool{true, false} }
@@ -139,21 +174,18 @@ func (k poolGradKernel) shape(in []tensor.Shape) (tensor.Shape, error) {
 }
 
 func (k poolGradKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
-	if out.Dtype() == tensor.Float64 {
-		return poolBackward(k.pool, floats[float64](in), data[float64](out))
-	}
-	return poolBackward(k.pool, floats[float32](in), data[float32](out))
+	return dispatch(k.pool, in, out, poolBackward[float64], poolBackward[float32])
 }
 
 func poolBackward[T float](k poolKernel, in [][]T, dx []T) error {
-	p, err := planOf(k.win, in[1], k.steps, k.batch)
+	p, err := poolPlan(k, in[1])
 	if err != nil {
 		return err
 	}
 	if k.max {
 		maxPoolBackward(p, in[0], in[2], dx, k.channels)
 	} else {
-		avgPoolBackward(p, in[2], dx, k.channels)
+		avgPoolBackward(p, in[2], dx, k.channels, k.global)
 	}
 	return nil
 }

@@ -68,8 +68,8 @@ func TestLayoutOfRejectsMalformedMasks(t *testing.T) {
 func TestWindowPaddingFollowsMATLAB(t *testing.T) {
 	same, causal := Padding1D{Mode: PadSame}, Padding1D{Mode: PadCausal}
 	cases := []struct {
-		w                  window1D
-		n                  int
+		w                 window1D
+		n                 int
 		left, right, outs int
 	}{
 		// MATLAB's "same": p = max((⌈n/s⌉-1)·s + d·(k-1)+1 - n, 0), ⌊p/2⌋ on the left.

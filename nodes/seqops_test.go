@@ -31,55 +31,65 @@ type opRun struct {
 	grads map[string][]float64
 }
 
+// opGraph is a test graph: the inputs by name, the op's output y and the
+// inputs differentiated against.
+type opGraph struct {
+	g   *gorgonia.ExprGraph
+	in  map[string]*gorgonia.Node
+	y   *gorgonia.Node
+	wrt gorgonia.Nodes
+}
+
 // newOpGraph returns a graph holding the inputs, the op's output y and, when
 // gy is not nil, the cost Σ gy⊙y differentiated with respect to wrt.
-func newOpGraph(t testing.TB, dt tensor.Dtype, ins []tin, wrt []string, gy []float64, build seqBuild) (*gorgonia.ExprGraph, map[string]*gorgonia.Node, *gorgonia.Node, *gorgonia.Node, error) {
+func newOpGraph(t testing.TB, dt tensor.Dtype, ins []tin, wrt []string, gy []float64, build seqBuild) (opGraph, error) {
 	t.Helper()
-	g := gorgonia.NewGraph()
-	nodes := map[string]*gorgonia.Node{}
+	og := opGraph{g: gorgonia.NewGraph(), in: map[string]*gorgonia.Node{}}
 	for _, in := range ins {
-		nodes[in.name] = gorgonia.NodeFromAny(g, denseOf(dt, in.vals, in.shape...), gorgonia.WithName(in.name))
+		og.in[in.name] = gorgonia.NodeFromAny(og.g, denseOf(dt, in.vals, in.shape...), gorgonia.WithName(in.name))
 	}
-	y, err := build(nodes)
-	if err != nil || gy == nil {
-		return g, nodes, y, nil, err
+	var err error
+	if og.y, err = build(og.in); err != nil || gy == nil {
+		return og, err
 	}
-	w := gorgonia.NodeFromAny(g, denseOf(dt, gy, y.Shape()...), gorgonia.WithName("gy"))
-	cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(y, w))))
-	var ws gorgonia.Nodes
+	w := gorgonia.NodeFromAny(og.g, denseOf(dt, gy, og.y.Shape()...), gorgonia.WithName("gy"))
+	cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(og.y, w))))
 	for _, name := range wrt {
-		ws = append(ws, nodes[name])
+		og.wrt = append(og.wrt, og.in[name])
 	}
-	if _, err := gorgonia.Grad(cost, ws...); err != nil {
+	if _, err := gorgonia.Grad(cost, og.wrt...); err != nil {
 		t.Fatalf("differentiating: %v", err)
 	}
-	return g, nodes, y, cost, nil
+	return og, nil
+}
+
+// machine returns a tape machine for the graph that keeps the gradients.
+func (og opGraph) machine(t testing.TB) gorgonia.VM {
+	t.Helper()
+	vm, err := NewTapeMachine(og.g, gorgonia.BindDualValues(og.wrt...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vm
 }
 
 // runOpGraph builds the test graph, runs it once and returns what it gave,
 // or the error of building or running it.
 func runOpGraph(t *testing.T, dt tensor.Dtype, ins []tin, wrt []string, gy []float64, build seqBuild) (opRun, error) {
 	t.Helper()
-	g, nodes, y, _, err := newOpGraph(t, dt, ins, wrt, gy, build)
+	og, err := newOpGraph(t, dt, ins, wrt, gy, build)
 	if err != nil {
 		return opRun{}, err
 	}
 	var yv gorgonia.Value
-	gorgonia.Read(y, &yv)
-	var ws gorgonia.Nodes
-	for _, name := range wrt {
-		ws = append(ws, nodes[name])
-	}
-	vm, err := NewTapeMachine(g, gorgonia.BindDualValues(ws...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	gorgonia.Read(og.y, &yv)
+	vm := og.machine(t)
 	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		return opRun{}, err
 	}
 	r := opRun{y: toFloat64(yv.(*tensor.Dense)), shape: yv.Shape().Clone(), grads: map[string][]float64{}}
-	for _, n := range ws {
+	for _, n := range og.wrt {
 		d, err := n.Grad()
 		if err != nil {
 			t.Fatalf("gradient of %s: %v", n.Name(), err)
@@ -117,9 +127,9 @@ func closeTo(t *testing.T, what string, got, want []float64, tol float64) {
 // time-major, with garbage in the padding rows.
 type seqBatch struct {
 	steps, batch, channels int
-	lengths               []int
-	left                  bool
-	x, mask               []float64
+	lengths                []int
+	left                   bool
+	x, mask                []float64
 }
 
 // newSeqBatch draws a batch of sequences of the given lengths, padded on
@@ -191,23 +201,14 @@ func wantErr(t *testing.T, what string, err error, parts ...string) {
 // tape machine: the op, the cost Σ gy⊙y and the gradients of wrt.
 func benchOp(b *testing.B, ins []tin, wrt []string, build seqBuild) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	g, nodes, y, _, err := newOpGraph(b, tensor.Float32, ins, wrt, nil, build)
+	og, err := newOpGraph(b, tensor.Float32, ins, nil, nil, build)
 	if err != nil {
 		b.Fatal(err)
 	}
-	shape := y.Shape()
-	g, nodes, _, _, err = newOpGraph(b, tensor.Float32, ins, wrt, uniform(rng, shape.TotalSize()), build)
-	if err != nil {
+	if og, err = newOpGraph(b, tensor.Float32, ins, wrt, uniform(rng, og.y.Shape().TotalSize()), build); err != nil {
 		b.Fatal(err)
 	}
-	var ws gorgonia.Nodes
-	for _, name := range wrt {
-		ws = append(ws, nodes[name])
-	}
-	vm, err := NewTapeMachine(g, gorgonia.BindDualValues(ws...))
-	if err != nil {
-		b.Fatal(err)
-	}
+	vm := og.machine(b)
 	defer vm.Close()
 	for b.Loop() {
 		if err := vm.RunAll(); err != nil {

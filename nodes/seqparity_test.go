@@ -5,7 +5,6 @@ import (
 	"os"
 	"testing"
 
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -15,7 +14,23 @@ import (
 // sequence alone on its own real steps; the Go ops must give the same
 // outputs and gradients inside a padded batch.
 
-type layerFixture map[string]json.RawMessage
+// layerFixture is one case of the file; which fields it has depends on
+// its op.
+type layerFixture struct {
+	Name, Op                  string
+	T, B, C, K, D, V, N, Size int
+	Stride, Dilation          int
+	Padding                   struct {
+		Mode        string
+		Left, Right int
+	}
+	X, Mask, W, Y, Gy, Dx, Dw, Db []float64
+	Bias                          []float64 `json:"b"`
+	Scale, Offset                 []float64
+	Dscale, Doffset               []float64
+	OutMask                       []float64 `json:"out_mask"`
+	OutSteps                      int       `json:"out_steps"`
+}
 
 func loadLayerFixtures(t *testing.T) []layerFixture {
 	t.Helper()
@@ -33,43 +48,9 @@ func loadLayerFixtures(t *testing.T) []layerFixture {
 	return doc.Cases
 }
 
-func (f layerFixture) get(t *testing.T, key string, dst any) {
-	t.Helper()
-	raw, ok := f[key]
-	if !ok {
-		t.Fatalf("fixture has no field %q", key)
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		t.Fatalf("fixture field %q: %v", key, err)
-	}
-}
-
-func (f layerFixture) floats(t *testing.T, key string) []float64 {
-	var v []float64
-	f.get(t, key, &v)
-	return v
-}
-
-func (f layerFixture) int(t *testing.T, key string) int {
-	var v int
-	f.get(t, key, &v)
-	return v
-}
-
-func (f layerFixture) str(t *testing.T, key string) string {
-	var v string
-	f.get(t, key, &v)
-	return v
-}
-
-func (f layerFixture) padding(t *testing.T) Padding1D {
-	var p struct {
-		Mode        string
-		Left, Right int
-	}
-	f.get(t, "padding", &p)
-	mode := map[string]PaddingMode{"explicit": PadExplicit, "same": PadSame, "causal": PadCausal}[p.Mode]
-	return Padding1D{Mode: mode, Left: p.Left, Right: p.Right}
+func (f layerFixture) padding() Padding1D {
+	mode := map[string]PaddingMode{"explicit": PadExplicit, "same": PadSame, "causal": PadCausal}[f.Padding.Mode]
+	return Padding1D{Mode: mode, Left: f.Padding.Left, Right: f.Padding.Right}
 }
 
 // parityCase is a fixture made into a test graph: its inputs, the inputs
@@ -78,7 +59,7 @@ func (f layerFixture) padding(t *testing.T) Padding1D {
 type parityCase struct {
 	ins   []tin
 	wrt   []string
-	grads []string
+	grads [][]float64
 	build seqBuild
 	// outMask, when set, checks the spec's OutputMask against the
 	// fixture's.
@@ -86,60 +67,41 @@ type parityCase struct {
 }
 
 func makeParityCase(t *testing.T, f layerFixture) parityCase {
-	op := f.str(t, "op")
-	if op == "layernorm" {
-		n, c := f.int(t, "N"), f.int(t, "C")
+	switch f.Op {
+	case "layernorm":
 		return parityCase{
-			ins: []tin{{"x", []int{n, c}, f.floats(t, "x")}, {"scale", []int{c}, f.floats(t, "scale")},
-				{"offset", []int{c}, f.floats(t, "offset")}},
-			wrt: []string{"x", "scale", "offset"}, grads: []string{"dx", "dscale", "doffset"},
-			build: func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) {
-				return LayerNorm(in["x"], in["scale"], in["offset"], LayerNormEpsilon)
-			},
+			ins: []tin{{"x", []int{f.N, f.C}, f.X}, {"scale", []int{f.C}, f.Scale}, {"offset", []int{f.C}, f.Offset}},
+			wrt: []string{"x", "scale", "offset"}, grads: [][]float64{f.Dx, f.Dscale, f.Doffset},
+			build: layerNormBuild(LayerNormEpsilon),
+		}
+	case "embedding":
+		return parityCase{
+			ins: []tin{{"x", []int{f.T * f.B, 1}, f.X}, {"w", []int{f.D, f.V}, f.W}},
+			wrt: []string{"w"}, grads: [][]float64{f.Dw},
+			build: embedBuild(EmbeddingSpec{Batch: f.B}),
 		}
 	}
-	steps, batch := f.int(t, "T"), f.int(t, "B")
-	if op == "embedding" {
-		d, v := f.int(t, "D"), f.int(t, "V")
-		return parityCase{
-			ins: []tin{{"x", []int{steps * batch, 1}, f.floats(t, "x")}, {"w", []int{d, v}, f.floats(t, "w")}},
-			wrt: []string{"w"}, grads: []string{"dw"},
-			build: func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) {
-				return Embedding(in["x"], in["w"], EmbeddingSpec{Batch: batch})
-			},
-		}
-	}
-	c := f.int(t, "C")
 	pc := parityCase{
-		ins: []tin{{"x", []int{steps * batch, c}, f.floats(t, "x")}, {"mask", []int{steps * batch}, f.floats(t, "mask")}},
-		wrt: []string{"x"}, grads: []string{"dx"},
+		ins: []tin{{"x", []int{f.T * f.B, f.C}, f.X}, {"mask", []int{f.T * f.B}, f.Mask}},
+		wrt: []string{"x"}, grads: [][]float64{f.Dx},
 	}
-	switch op {
+	pool := Pool1DSpec{Size: f.Size, Stride: f.Stride, Padding: f.padding()}
+	switch f.Op {
 	case "globalmax":
-		pc.build = func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) { return GlobalMaxPool1D(in["x"], in["mask"], batch) }
+		pc.build = globalBuild(GlobalMaxPool1D, f.B)
 	case "globalavg":
-		pc.build = func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) {
-			return GlobalAveragePool1D(in["x"], in["mask"], batch)
-		}
-	case "maxpool1d", "avgpool1d":
-		spec := Pool1DSpec{Size: f.int(t, "size"), Stride: f.int(t, "stride"), Padding: f.padding(t)}
-		pool := MaxPool1D
-		if op == "avgpool1d" {
-			pool = AveragePool1D
-		}
-		pc.build = func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) { return pool(in["x"], in["mask"], batch, spec) }
-		pc.outMask = spec.OutputMask
+		pc.build = globalBuild(GlobalAveragePool1D, f.B)
+	case "maxpool1d":
+		pc.build, pc.outMask = poolBuild(MaxPool1D, f.B, pool), pool.OutputMask
+	case "avgpool1d":
+		pc.build, pc.outMask = poolBuild(AveragePool1D, f.B, pool), pool.OutputMask
 	case "conv1d":
-		k, size := f.int(t, "K"), f.int(t, "size")
-		spec := Conv1DSpec{FilterSize: size, Stride: f.int(t, "stride"), Dilation: f.int(t, "dilation"), Padding: f.padding(t)}
-		pc.ins = append(pc.ins, tin{"w", []int{k, c, size}, f.floats(t, "w")}, tin{"b", []int{k}, f.floats(t, "b")})
-		pc.wrt, pc.grads = []string{"x", "w", "b"}, []string{"dx", "dw", "db"}
-		pc.build = func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) {
-			return Conv1D(in["x"], in["w"], in["b"], in["mask"], batch, spec)
-		}
-		pc.outMask = spec.OutputMask
+		spec := Conv1DSpec{FilterSize: f.Size, Stride: f.Stride, Dilation: f.Dilation, Padding: f.padding()}
+		pc.ins = append(pc.ins, tin{"w", []int{f.K, f.C, f.Size}, f.W}, tin{"b", []int{f.K}, f.Bias})
+		pc.wrt, pc.grads = []string{"x", "w", "b"}, [][]float64{f.Dx, f.Dw, f.Db}
+		pc.build, pc.outMask = convBuild(f.B, spec), spec.OutputMask
 	default:
-		t.Fatalf("unknown op %q", op)
+		t.Fatalf("unknown op %q", f.Op)
 	}
 	return pc
 }
@@ -149,28 +111,28 @@ func makeParityCase(t *testing.T, f layerFixture) parityCase {
 // 1e-4 in float32; and the output masks and steps of the windowed ops.
 func TestSeqOpsMatchPyTorch(t *testing.T) {
 	for _, f := range loadLayerFixtures(t) {
-		t.Run(f.str(t, "name"), func(t *testing.T) {
+		t.Run(f.Name, func(t *testing.T) {
 			pc := makeParityCase(t, f)
 			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
 				tol := 1e-9
 				if dt == tensor.Float32 {
 					tol = 1e-4
 				}
-				r := mustRun(t, dt, pc.ins, pc.wrt, f.floats(t, "gy"), pc.build)
-				closeTo(t, dt.String()+" y", r.y, f.floats(t, "y"), tol)
+				r := mustRun(t, dt, pc.ins, pc.wrt, f.Gy, pc.build)
+				closeTo(t, dt.String()+" y", r.y, f.Y, tol)
 				for i, name := range pc.wrt {
-					closeTo(t, dt.String()+" "+pc.grads[i], r.grads[name], f.floats(t, pc.grads[i]), tol)
+					closeTo(t, dt.String()+" d"+name, r.grads[name], pc.grads[i], tol)
 				}
 			}
 			if pc.outMask != nil {
-				m, steps, err := pc.outMask(f.floats(t, "mask"), f.int(t, "T"), f.int(t, "B"))
+				m, steps, err := pc.outMask(f.Mask, f.T, f.B)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := f.int(t, "out_steps"); steps != want {
-					t.Fatalf("output steps %d, want %d", steps, want)
+				if steps != f.OutSteps {
+					t.Fatalf("output steps %d, want %d", steps, f.OutSteps)
 				}
-				closeTo(t, "output mask", m, f.floats(t, "out_mask"), 0)
+				closeTo(t, "output mask", m, f.OutMask, 0)
 			}
 		})
 	}

@@ -165,15 +165,15 @@ func TestSeqOpGradients(t *testing.T) {
 				rng := rand.New(rand.NewPCG(7, 8))
 				ins, wrt := c.prepare(newSeqBatch(rng, propLengths, left, c.c))
 				build := func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) { return c.op(in, len(propLengths)) }
-				g, nodes, y, _, err := newOpGraph(t, tensor.Float64, ins, nil, nil, build)
+				og, err := newOpGraph(t, tensor.Float64, ins, nil, nil, build)
 				if err != nil {
 					t.Fatal(err)
 				}
 				var ws gorgonia.Nodes
 				for _, name := range wrt {
-					ws = append(ws, nodes[name])
+					ws = append(ws, og.in[name])
 				}
-				worst, err := CheckGradients(weightedSum(t, g, rng, y), ws, 1e-6, 1e-3)
+				worst, err := CheckGradients(weightedSum(t, og.g, rng, og.y), ws, 1e-6, 1e-3)
 				if err != nil {
 					t.Fatal(err)
 				}

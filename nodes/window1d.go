@@ -158,6 +158,18 @@ func (w window1D) plan(in seqLayout) (windowPlan, error) {
 	return p, nil
 }
 
+// whole returns the plan of a window over all the real steps of each
+// sequence of l, which gives each sequence one output, at row b: a global
+// pooling's windows.
+func (l seqLayout) whole() windowPlan {
+	out := seqLayout{steps: 1, batch: l.batch, start: make([]int, l.batch), length: make([]int, l.batch)}
+	for b := range out.length {
+		out.length[b] = 1
+	}
+	w := window1D{kind: "sequence", size: l.steps, stride: 1, dilation: 1}
+	return windowPlan{w: w, in: l, out: out, padLeft: make([]int, l.batch)}
+}
+
 // each calls f for every output step of every sequence and every tap u of
 // the window whose input step is a real one, with the rows of the output
 // and of that input.
