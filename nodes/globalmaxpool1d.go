@@ -12,8 +12,8 @@ import "gorgonia.org/gorgonia"
 //
 // PyTorch's AdaptiveMaxPool1d(1) over each sequence's own L_b steps,
 // MATLAB's globalMaxPooling1dLayer. Padding never wins. The gradient
-// y[b, c] receives goes to the step that wins its max, the first of them
-// on ties; a NaN wins against any number.
+// y[b, c] receives goes to the step that holds its max, the first of them
+// on ties; a NaN makes the output NaN (see MaxPool1D).
 func GlobalMaxPool1D(x, mask *gorgonia.Node, batch int) (*gorgonia.Node, error) {
 	return globalPool1D(x, mask, batch, true)
 }

@@ -17,45 +17,54 @@ import "gorgonia.org/gorgonia"
 // left out, as PyTorch's padding with -∞ does; every window holds a real
 // step (Pool1DSpec keeps explicit padding below the pool size).
 //
-// The gradient of each output goes to the step that won its max, the first
-// of them in the window on ties (as PyTorch's CPU kernel does); a step
-// that wins several windows gets the sum. A NaN wins against any number,
-// so that it shows in the output.
+// The gradient of each output goes to the step that holds its max, the
+// first of them in the window on ties (as PyTorch's CPU kernel does); a
+// step that wins several windows gets the sum. A NaN in a window makes its
+// output NaN, as in PyTorch; where its gradient goes is then not specified.
 func MaxPool1D(x, mask *gorgonia.Node, batch int, spec Pool1DSpec) (*gorgonia.Node, error) {
 	return pool1D(x, mask, batch, spec, true)
 }
 
-// maxPoolArgs returns, for each value of the output, the index in x of the
-// value that wins its max, -1 for the output's padding rows.
-func maxPoolArgs[T float](p windowPlan, x []T, c int) []int {
+// maxPoolArgs sets best to the max of each window and returns, for each
+// value of the output, the index in x of the value that won it, -1 for the
+// output's padding rows. Windows are visited tap by tap: the first real tap
+// of a window sets its row, and a later one takes the index only when it
+// is larger. The comparisons are written so that the compiler makes them
+// conditional moves: with branches, which random data mispredicts often,
+// this function took 2.9 times as long (100 steps of 32 sequences of 64
+// channels, pool 3, float32; medians of 6 runs on a shared machine).
+func maxPoolArgs[T float](p windowPlan, x, best []T, c int) []int {
 	arg := make([]int, p.out.steps*p.out.batch*c)
 	for i := range arg {
 		arg[i] = -1
 	}
 	p.each(func(out, _, in int) {
-		for ch, a := range arg[out*c : out*c+c] {
-			if v := x[in*c+ch]; a < 0 || wins(v, x[a]) {
-				arg[out*c+ch] = in*c + ch
+		xs, bs, as := x[in*c:in*c+c], best[out*c:out*c+c], arg[out*c:out*c+c]
+		if as[0] < 0 {
+			copy(bs, xs)
+			for ch := range as {
+				as[ch] = in*c + ch
 			}
+			return
+		}
+		bs, as = bs[:len(xs)], as[:len(xs)]
+		for ch, v := range xs {
+			b, a := bs[ch], as[ch]
+			if v > b {
+				a = in*c + ch
+			}
+			as[ch], bs[ch] = a, max(b, v)
 		}
 	})
 	return arg
 }
 
-// wins reports whether v takes the max from best: it is larger, or a NaN
-// where best is not.
-func wins[T float](v, best T) bool { return v > best || (v != v && best == best) }
-
 func maxPoolForward[T float](p windowPlan, x, y []T, c int) {
-	for i, a := range maxPoolArgs(p, x, c) {
-		if a >= 0 {
-			y[i] = x[a]
-		}
-	}
+	maxPoolArgs(p, x, y, c)
 }
 
 func maxPoolBackward[T float](p windowPlan, x, g, dx []T, c int) {
-	for i, a := range maxPoolArgs(p, x, c) {
+	for i, a := range maxPoolArgs(p, x, make([]T, len(g)), c) {
 		if a >= 0 {
 			dx[a] += g[i]
 		}
