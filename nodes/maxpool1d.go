@@ -1,6 +1,10 @@
 package nodes
 
-import "gorgonia.org/gorgonia"
+import (
+	"math"
+
+	"gorgonia.org/gorgonia"
+)
 
 // MaxPool1D returns the 1-D max pooling over time of a padded batch of
 // sequences: x is (T·B)×C, time-major (row t·B+b is step t of sequence b),
@@ -59,8 +63,21 @@ func maxPoolArgs[T float](p windowPlan, x, best []T, c int) []int {
 	return arg
 }
 
+// maxPoolForward sets each real row of y to the max of its window, from
+// -∞ and with Go's max, which keeps a NaN: it needs no arg max.
 func maxPoolForward[T float](p windowPlan, x, y []T, c int) {
-	maxPoolArgs(p, x, y, c)
+	inf := T(math.Inf(-1))
+	for _, r := range p.out.rows() {
+		for ch := range c {
+			y[r*c+ch] = inf
+		}
+	}
+	p.each(func(out, _, in int) {
+		ys := y[out*c : out*c+c]
+		for ch, v := range x[in*c : in*c+c] {
+			ys[ch] = max(ys[ch], v)
+		}
+	})
 }
 
 func maxPoolBackward[T float](p windowPlan, x, g, dx []T, c int) {

@@ -107,6 +107,9 @@ func BenchmarkPool1D(b *testing.B) {
 		{"average", poolBuild(AveragePool1D, benchB, benchPool)},
 		{"global max", globalBuild(GlobalMaxPool1D, benchB)},
 		{"global average", globalBuild(GlobalAveragePool1D, benchB)},
+		// The test graph's own cost, Σ gy⊙x and its gradient, with no op:
+		// what the other timings include besides their op.
+		{"no op", func(in map[string]*gorgonia.Node) (*gorgonia.Node, error) { return in["x"], nil }},
 	} {
 		b.Run(c.name, func(b *testing.B) { benchOp(b, s.inputs(), []string{"x"}, c.build) })
 	}
