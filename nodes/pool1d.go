@@ -44,7 +44,8 @@ func (s Pool1DSpec) check() error {
 // T'. Sequence b's L'_b real outputs are at the start of the output steps
 // when the batch is padded on the right and at their end when it is padded
 // on the left. It returns an error when the mask is malformed or a
-// sequence padded is shorter than the pool, naming the sequence.
+// sequence is shorter, with its padding, than the pool, naming the
+// sequence.
 func (s Pool1DSpec) OutputMask(mask []float64, steps, batch int) ([]float64, int, error) {
 	if err := s.check(); err != nil {
 		return nil, 0, errors.Wrap(err, "nodes: pool1d")

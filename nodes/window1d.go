@@ -170,6 +170,15 @@ func (l seqLayout) whole() windowPlan {
 	return windowPlan{w: w, in: l, out: out, padLeft: make([]int, l.batch)}
 }
 
+// planOf reads a batch's layout from its mask and plans a window op on it.
+func planOf[T float](w window1D, mask []T, steps, batch int) (windowPlan, error) {
+	in, err := layoutOf(mask, steps, batch)
+	if err != nil {
+		return windowPlan{}, err
+	}
+	return w.plan(in)
+}
+
 // each calls f for every output step of every sequence and every tap u of
 // the window whose input step is a real one, with the rows of the output
 // and of that input.
