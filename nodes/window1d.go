@@ -23,7 +23,8 @@ const (
 	PadSame
 	// PadCausal pads e-1 steps before each sequence and none after: output
 	// i sees inputs up to step i·s and none later, and a sequence of L
-	// steps gives ⌈L/s⌉ outputs.
+	// steps gives ⌈L/s⌉ outputs. It suits streamed input, whose outputs
+	// must not wait for later steps.
 	PadCausal
 )
 
