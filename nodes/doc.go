@@ -29,6 +29,28 @@
 // and the two losses of MATLAB's output layers, CrossEntropy (over classes,
 // mean over the batch) and HalfMeanSquaredError.
 //
+// The ops of the sequence layers work on a padded batch folded time-major:
+// a (T·B)×C matrix whose row t·B+b is step t of sequence b, as
+// FoldSequence lays out 1×1 frames. The convolution and the poolings also
+// take the batch's mask, T·B values, 1 for real steps: each sequence's
+// real steps are one run, and the batch is padded on the left or on the
+// right. They compute each sequence on its own real steps, so that it gets
+// in a padded batch exactly what it gets alone:
+//
+//	Conv1D         1-D convolution over time: stride, dilation, padding
+//	               "same", "causal" or [left right] worked out per sequence
+//	MaxPool1D      1-D max pooling over time; padding never wins
+//	AveragePool1D  1-D average pooling over time; padding counts as zeros
+//	GlobalMaxPool1D, GlobalAveragePool1D
+//	               max or mean over each sequence's real steps, B×C
+//	Embedding      token indices to the columns of a D×V matrix; index 0
+//	               is padding, maps to zeros and gets no gradient
+//	LayerNorm      each row (step) normalized over its channels, with a
+//	               learnable scale and offset
+//
+// Conv1DSpec.OutputMask and Pool1DSpec.OutputMask give the mask and the
+// steps of a windowed op's output, for the layers that follow.
+//
 // They are written for seqgraph's needs and for Gorgonia v0.9's known
 // problems: its softmax hashes alike with and without the log, so a graph
 // holding both gets one twice; its Dropout scales gradients wrongly for
