@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/seqgraph/seqgraph/internal/options"
 	"github.com/seqgraph/seqgraph/nodes"
 )
 
@@ -77,15 +78,10 @@ type cellConfig struct {
 	gate, state                     nodes.Activation
 	inputInit, recurrentInit, bInit nodes.Initializer
 	resetMode                       ResetGateMode
-	set                             map[string]bool
+	given                           options.Given
 }
 
-func (c *cellConfig) mark(name string) {
-	if c.set == nil {
-		c.set = make(map[string]bool)
-	}
-	c.set[name] = true
-}
+func (c *cellConfig) mark(name string) { c.given.Mark(name) }
 
 // WithGateActivation sets the activation of the gates (MATLAB's
 // GateActivationFunction; sigmoid by default).
@@ -146,14 +142,8 @@ func newConfig(kind string, accepted []string, opts []Option) (cellConfig, error
 		}
 		o(&c)
 	}
-	for name := range c.set {
-		ok := false
-		for _, a := range accepted {
-			ok = ok || a == name
-		}
-		if !ok {
-			return c, errors.Errorf("rnn: %s does not take a %s", kind, name)
-		}
+	if err := c.given.Check("rnn: "+kind, accepted...); err != nil {
+		return c, err
 	}
 	if !c.gate.Valid() {
 		return c, errors.Errorf("rnn: %s: gate activation %v is not valid", kind, c.gate)
@@ -168,7 +158,7 @@ func newConfig(kind string, accepted []string, opts []Option) (cellConfig, error
 		name string
 		set  bool
 		init nodes.Initializer
-	}{{optInputInit, c.set[optInputInit], c.inputInit}, {optRecurrentInit, c.set[optRecurrentInit], c.recurrentInit}, {optBiasInit, c.set[optBiasInit], c.bInit}} {
+	}{{optInputInit, c.given.Has(optInputInit), c.inputInit}, {optRecurrentInit, c.given.Has(optRecurrentInit), c.recurrentInit}, {optBiasInit, c.given.Has(optBiasInit), c.bInit}} {
 		if in.set && in.init == nil {
 			return c, errors.Errorf("rnn: %s: nil %s", kind, in.name)
 		}

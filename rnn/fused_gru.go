@@ -20,6 +20,11 @@ import (
 // this path: Unrolled.Node finds nothing and Record records nothing. Use
 // Unroll for a graph whose activations are read by name.
 func UnrollGRU(cell *GRU, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
+	return cell.UnrollFused(xs, opts...)
+}
+
+// UnrollFused is UnrollGRU: the GRU is Fusable.
+func (cell *GRU) UnrollFused(xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
 	var cfg unrollConfig
 	for _, o := range opts {
 		o(&cfg)

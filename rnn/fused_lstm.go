@@ -20,6 +20,11 @@ import (
 // this path: Unrolled.Node finds nothing and Record records nothing. Use
 // Unroll for a graph whose activations are read by name.
 func UnrollLSTM(cell *LSTM, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
+	return cell.UnrollFused(xs, opts...)
+}
+
+// UnrollFused is UnrollLSTM: the LSTM is Fusable.
+func (cell *LSTM) UnrollFused(xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
 	var cfg unrollConfig
 	for _, o := range opts {
 		o(&cfg)

@@ -534,3 +534,42 @@ func castTo(dt tensor.Dtype, v float64) any {
 	}
 	return v
 }
+
+// TestUnrollWithFusedKernels: Unroll with WithFusedKernels runs a Fusable
+// cell (LSTM, GRU) on its fused op, which names no gate nodes, and any other
+// cell on gate nodes; both directions of UnrollBidirectional likewise.
+func TestUnrollWithFusedKernels(t *testing.T) {
+	g := gorgonia.NewGraph()
+	p, err := nodes.NewParams(tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	xs := sequenceInputs(g, rng, 3, 2, 2)
+	lstm, _ := NewLSTM(g, p, "lstm", 2, 3)
+	gru, _ := NewGRU(g, p, "gru", 2, 3)
+	peep, _ := NewPeepholeLSTM(g, p, "peep", 2, 3)
+	for _, c := range []struct {
+		cell  Cell
+		fused bool
+	}{{lstm, true}, {gru, true}, {peep, false}} {
+		u, err := Unroll(c.cell, xs, WithFusedKernels())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(u.NodeNames()) == 0; got != c.fused {
+			t.Errorf("%s: fused %v (%d named nodes), want %v", c.cell.Name(), got, len(u.NodeNames()), c.fused)
+		}
+		if u, _ := Unroll(c.cell, xs); len(u.NodeNames()) == 0 {
+			t.Errorf("%s: no named nodes without WithFusedKernels", c.cell.Name())
+		}
+	}
+	back, _ := NewLSTM(g, p, "back", 2, 3)
+	bi, err := UnrollBidirectional(lstm, back, xs, Concat, WithFusedKernels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bi.Forward.NodeNames())+len(bi.Backward.NodeNames()) != 0 {
+		t.Error("a bidirectional LSTM with fused kernels has named nodes")
+	}
+}

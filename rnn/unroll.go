@@ -116,6 +116,7 @@ type unrollConfig struct {
 	initial State
 	masks   []*gorgonia.Node
 	reverse bool
+	fused   bool
 }
 
 // WithOutputMode sets the output mode (Sequence by default; for one
@@ -141,8 +142,23 @@ func WithMask(masks []*gorgonia.Node) UnrollOption { return func(c *unrollConfig
 // timestep read, so node names keep the time index.
 func WithReverse() UnrollOption { return func(c *unrollConfig) { c.reverse = true } }
 
+// WithFusedKernels lets Unroll run a cell that has a fused implementation
+// of its whole unroll (a Fusable cell: LSTM, GRU) on it: one op per layer,
+// faster, with the same outputs, states and gradients to rounding, but
+// without gate nodes to read. Other cells unroll as without it.
+func WithFusedKernels() UnrollOption { return func(c *unrollConfig) { c.fused = true } }
+
+// Fusable is a cell with a fused implementation of its whole unroll: one op
+// over all timesteps with a hand-written backward pass. UnrollFused takes
+// Unroll's options and gives what Unroll gives, without named nodes.
+type Fusable interface {
+	Cell
+	UnrollFused(xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error)
+}
+
 // Unroll applies cell over the inputs xs, one B×InputSize node per
-// timestep, in the cell's graph.
+// timestep, in the cell's graph. With WithFusedKernels a Fusable cell runs
+// on its fused implementation.
 func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, error) {
 	var cfg unrollConfig
 	for _, o := range opts {
@@ -150,6 +166,9 @@ func Unroll(cell Cell, xs []*gorgonia.Node, opts ...UnrollOption) (*Unrolled, er
 	}
 	if cell == nil {
 		return nil, errors.New("rnn: unroll: nil cell")
+	}
+	if f, ok := cell.(Fusable); ok && cfg.fused {
+		return f.UnrollFused(xs, opts...)
 	}
 	name := cell.Name()
 	state, err := prepareUnroll(cell, xs, cfg)
