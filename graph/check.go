@@ -45,7 +45,7 @@ func (n *Network) checkSchema(s dataset.Schema, withTargets bool) error {
 // the input layer cannot take: an image input needs frames of its shape;
 // plain features may hold flattened frames.
 func (n *Network) checkFrame(f dataset.FrameShape) error {
-	in := n.layers[0].frame
+	in := n.input.frame
 	switch {
 	case in.IsZero() || f == in:
 		return nil
@@ -162,10 +162,8 @@ func (n *Network) checkChunks(b *dataset.Batch) error {
 	if b.Chunk < 0 || b.Chunk >= b.Chunks {
 		return errors.Errorf("graph: chunk %d of %d", b.Chunk, b.Chunks)
 	}
-	for _, l := range n.layers {
-		if l.kind.bidirectional() {
-			return errors.Errorf("graph: layer %q is bidirectional: it reads each sequence from its end, so it cannot run on chunks of split sequences (use SequenceLength longest or shortest)", l.name)
-		}
+	if l := n.wholeSequence(); l != nil {
+		return errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer reads it from its end), so it cannot run on chunks of split sequences (use SequenceLength longest or shortest)", l.name)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -24,8 +23,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
-	"github.com/seqgraph/seqgraph/nodes"
-	"github.com/seqgraph/seqgraph/rnn"
 )
 
 const (
@@ -33,14 +30,6 @@ const (
 	checkpointVersion = 2
 )
 
-// Limits on the sizes that Load accepts. NewNetwork allocates the input of a
-// one-step graph and every learnable; learnables are checked against the
-// file before that, and these bound the rest, so that a corrupt or hostile
-// checkpoint cannot make Load allocate without limit.
-const (
-	maxLoadSize    = 1 << 24 // features, hidden units, outputs, filters, channels, input values per step
-	maxLoadSpatial = 1 << 16 // heights, widths, filter sizes, padding, strides
-)
 
 // SaveOption configures Save and SaveFile.
 type SaveOption func(*saveConfig)
@@ -66,7 +55,29 @@ type LoadOption func(*loadConfig)
 
 type loadConfig struct {
 	cells map[string]CellFactory
+	kinds map[string]LayerDecoder
 	err   error
+}
+
+// WithLayerKind gives Load the decoder of the layers of kind, a layer type
+// of your own (see LayerDecoder and docs/custom-layers.md). Load needs one
+// for every kind in the checkpoint that is not built in.
+func WithLayerKind(kind string, decode LayerDecoder) LoadOption {
+	return func(c *loadConfig) {
+		switch {
+		case c.err != nil:
+		case kind == "":
+			c.err = errors.New("WithLayerKind: empty kind")
+		case decode == nil:
+			c.err = errors.Errorf("WithLayerKind(%q): nil decoder", kind)
+		case builtinKinds[kind] != nil:
+			c.err = errors.Errorf("WithLayerKind(%q): a built-in kind", kind)
+		case c.kinds[kind] != nil:
+			c.err = errors.Errorf("WithLayerKind(%q): given twice", kind)
+		default:
+			c.kinds[kind] = decode
+		}
+	}
 }
 
 // WithCellFactory gives Load the factory of the custom cells of cell type
@@ -284,74 +295,12 @@ func LoadFileWithState(path string, opts ...LoadOption) (*Network, *TrainingStat
 	return n, st, nil
 }
 
-// kindSpec is how a checkpoint declares a layer kind: its name and the
-// fields of its declaration, those it must have (its constructor's
-// arguments) and those it may have (its options, with the constructor's
-// defaults when absent).
-type kindSpec struct {
-	name               string
-	required, optional []string
-}
-
-var checkpointKinds = map[layerKind]kindSpec{
-	sequenceInputLayer:      {"sequence-input", []string{"features"}, []string{"normalization"}},
-	imageSequenceInputLayer: {"image-sequence-input", []string{"height", "width", "channels"}, []string{"normalization"}},
-	lstmLayer:               {"lstm", []string{"hiddenUnits"}, []string{"outputMode", "gateActivation", "stateActivation"}},
-	gruLayer:                {"gru", []string{"hiddenUnits"}, []string{"outputMode", "gateActivation", "stateActivation", "resetGateMode"}},
-	bilstmLayer:             {"bilstm", []string{"hiddenUnits"}, []string{"outputMode", "gateActivation", "stateActivation", "mergeMode"}},
-	recurrentLayer:          {"recurrent", []string{"hiddenUnits", "cellType"}, []string{"outputMode"}},
-	bidirectionalLayer:      {"bidirectional", []string{"hiddenUnits", "cellType"}, []string{"outputMode", "mergeMode"}},
-	dropoutLayer:            {"dropout", []string{"probability"}, nil},
-	foldingLayer:            {"sequence-folding", nil, nil},
-	convolutionLayer:        {"convolution-2d", []string{"filterSize", "filters"}, []string{"padding", "stride"}},
-	batchNormLayer:          {"batch-normalization", nil, []string{"epsilon", "meanDecay", "varianceDecay"}},
-	reluLayer:               {"relu", nil, nil},
-	unfoldingLayer:          {"sequence-unfolding", nil, nil},
-	flattenLayer:            {"flatten", nil, nil},
-	fullyConnectedLayer:     {"fully-connected", []string{"outputs"}, nil},
-	softmaxLayer:            {"softmax", nil, nil},
-	classificationLayer:     {"classification-output", nil, nil},
-	regressionLayer:         {"regression-output", nil, nil},
-}
-
 // networkJSON is the "network" metadata.
 type networkJSON struct {
-	Dtype      string      `json:"dtype"`
-	Seed       *uint64     `json:"seed,omitempty"`
-	ClassNames []string    `json:"classNames,omitempty"`
-	Layers     []layerJSON `json:"layers"`
-}
-
-// layerJSON is one layer of the "network" metadata; which fields a layer
-// has depends on its kind (checkpointKinds). inputSize and outputSize are
-// derived from the others: Save writes them for readers in other languages,
-// Load checks them when present.
-type layerJSON struct {
-	Kind            string   `json:"kind"`
-	Name            string   `json:"name,omitempty"`
-	Features        *int     `json:"features,omitempty"`
-	Height          *int     `json:"height,omitempty"`
-	Width           *int     `json:"width,omitempty"`
-	Channels        *int     `json:"channels,omitempty"`
-	Normalization   *string  `json:"normalization,omitempty"`
-	HiddenUnits     *int     `json:"hiddenUnits,omitempty"`
-	CellType        *string  `json:"cellType,omitempty"`
-	OutputMode      *string  `json:"outputMode,omitempty"`
-	GateActivation  *string  `json:"gateActivation,omitempty"`
-	StateActivation *string  `json:"stateActivation,omitempty"`
-	ResetGateMode   *string  `json:"resetGateMode,omitempty"`
-	MergeMode       *string  `json:"mergeMode,omitempty"`
-	Probability     *float64 `json:"probability,omitempty"`
-	FilterSize      []int    `json:"filterSize,omitempty"`
-	Filters         *int     `json:"filters,omitempty"`
-	Padding         []int    `json:"padding,omitempty"`
-	Stride          []int    `json:"stride,omitempty"`
-	Epsilon         *float64 `json:"epsilon,omitempty"`
-	MeanDecay       *float64 `json:"meanDecay,omitempty"`
-	VarianceDecay   *float64 `json:"varianceDecay,omitempty"`
-	Outputs         *int     `json:"outputs,omitempty"`
-	InputSize       *int     `json:"inputSize,omitempty"`
-	OutputSize      *int     `json:"outputSize,omitempty"`
+	Dtype      string            `json:"dtype"`
+	Seed       *uint64           `json:"seed,omitempty"`
+	ClassNames []string          `json:"classNames,omitempty"`
+	Layers     []json.RawMessage `json:"layers"`
 }
 
 // normalizationJSON is the "normalization" metadata: the fields of
@@ -376,8 +325,6 @@ type trainingJSON struct {
 	Epoch     *int `json:"epoch"`
 	Iteration *int `json:"iteration"`
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func dtypeName(dt tensor.Dtype) string {
 	if dt == tensor.Float64 {
@@ -409,9 +356,9 @@ func (n *Network) encodeCheckpoint(opts []SaveOption) ([]stTensor, map[string]st
 	}
 	desc := networkJSON{Dtype: dtypeName(n.dtype), Seed: ptr(n.seed), ClassNames: n.classNames}
 	for i, l := range n.layers {
-		lj, err := n.describeLayer(l)
+		lj, err := encodeLayer(i, l)
 		if err != nil {
-			return nil, nil, errors.Wrapf(err, "graph: checkpoint: layer %d (%s %q)", i+1, layerInfo[l.kind].title, l.name)
+			return nil, nil, errors.Wrapf(err, "graph: checkpoint: %s", layerWhere(i, l.Layer, l.name))
 		}
 		desc.Layers = append(desc.Layers, lj)
 	}
@@ -444,14 +391,10 @@ func (n *Network) encodeCheckpoint(opts []SaveOption) ([]stTensor, map[string]st
 			data:  encodeFloats(n.stDtype(), n.params.Values(name)),
 		})
 	}
-	for _, l := range n.layers {
-		if l.kind != batchNormLayer {
-			continue
-		}
-		st := n.batchNorm[l.name]
+	for name, st := range n.batchNorm {
 		tensors = append(tensors,
-			stTensor{name: l.name + "/RunningMean", dtype: "F64", shape: []int{len(st.Mean)}, data: encodeFloats("F64", st.Mean)},
-			stTensor{name: l.name + "/RunningVariance", dtype: "F64", shape: []int{len(st.Variance)}, data: encodeFloats("F64", st.Variance)})
+			stTensor{name: name + "/RunningMean", dtype: "F64", shape: []int{len(st.Mean)}, data: encodeFloats("F64", st.Mean)},
+			stTensor{name: name + "/RunningVariance", dtype: "F64", shape: []int{len(st.Variance)}, data: encodeFloats("F64", st.Variance)})
 	}
 	sort.Slice(tensors, func(i, j int) bool { return tensors[i].name < tensors[j].name })
 	for i := 1; i < len(tensors); i++ {
@@ -460,53 +403,6 @@ func (n *Network) encodeCheckpoint(opts []SaveOption) ([]stTensor, map[string]st
 		}
 	}
 	return tensors, meta, nil
-}
-
-// describeLayer returns the checkpoint's declaration of l.
-func (n *Network) describeLayer(l layer) (layerJSON, error) {
-	spec := checkpointKinds[l.kind]
-	lj := layerJSON{Kind: spec.name, Name: l.name, OutputSize: ptr(l.out)}
-	if l.kind != sequenceInputLayer && l.kind != imageSequenceInputLayer {
-		lj.InputSize = ptr(l.in)
-	}
-	switch l.kind {
-	case sequenceInputLayer:
-		lj.Features, lj.Normalization = ptr(l.out), ptr(l.norm.String())
-	case imageSequenceInputLayer:
-		lj.Height, lj.Width, lj.Channels = ptr(l.frame.H), ptr(l.frame.W), ptr(l.frame.C)
-		lj.Normalization = ptr(l.norm.String())
-	case lstmLayer, gruLayer, bilstmLayer, recurrentLayer, bidirectionalLayer:
-		lj.HiddenUnits, lj.OutputMode = ptr(l.hidden), ptr(l.mode.String())
-		if l.kind.bidirectional() {
-			lj.MergeMode = ptr(l.merge.String())
-		}
-		if l.kind == recurrentLayer || l.kind == bidirectionalLayer {
-			if l.cellType == "" {
-				return lj, errors.New("the custom cell has no cell type: declare the layer WithCellType(name), and load it WithCellFactory(name, factory)")
-			}
-			lj.CellType = ptr(l.cellType)
-			break
-		}
-		lj.GateActivation, lj.StateActivation = ptr(l.gate.String()), ptr(l.state.String())
-		if l.kind == gruLayer {
-			lj.ResetGateMode = ptr(l.reset.String())
-		}
-	case dropoutLayer:
-		lj.Probability = ptr(l.p)
-	case convolutionLayer:
-		lj.FilterSize, lj.Filters = l.kernel[:], ptr(l.frame.C)
-		// The padding as resolved: WithSamePadding's, for the saved input
-		// size, is the same numbers.
-		lj.Padding, lj.Stride = l.pad[:], l.stride[:]
-	case batchNormLayer:
-		// No option sets these yet; they are kept so that the loaded
-		// network normalizes as the saved one whatever set them.
-		st := n.batchNorm[l.name]
-		lj.Epsilon, lj.MeanDecay, lj.VarianceDecay = ptr(st.Epsilon), ptr(st.MeanDecay), ptr(st.VarianceDecay)
-	case fullyConnectedLayer:
-		lj.Outputs = ptr(l.out)
-	}
-	return lj, nil
 }
 
 func encodeNormalization(st *dataset.NormalizationStats) (string, error) {
@@ -563,7 +459,7 @@ func decodeFloats(t stTensor) ([]float64, error) {
 // load reads a checkpoint of size bytes (-1 if not known); its errors say
 // what is wrong without the "graph: checkpoint" that its callers add.
 func load(r io.Reader, size int64, opts []LoadOption) (*Network, *TrainingState, error) {
-	cfg := loadConfig{cells: make(map[string]CellFactory)}
+	cfg := loadConfig{cells: make(map[string]CellFactory), kinds: make(map[string]LayerDecoder)}
 	for _, o := range opts {
 		if o == nil {
 			return nil, nil, errors.New("nil load option")
@@ -599,42 +495,11 @@ func load(r io.Reader, size int64, opts []LoadOption) (*Network, *TrainingState,
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "network")
 	}
-	if version == 1 {
-		migrateVersion1(desc)
-	}
-	dtype := tensor.Float32
-	switch desc.Dtype {
-	case "float32":
-	case "float64":
-		dtype = tensor.Float64
-	default:
-		return nil, nil, errors.Errorf("network: dtype %q, want float32 or float64", desc.Dtype)
-	}
-	decls := make([]Layer, len(desc.Layers))
-	for i, lj := range desc.Layers {
-		if decls[i], err = declareLayer(lj, cfg.cells); err != nil {
-			return nil, nil, errors.Wrap(err, "network: "+layerWhere(i, lj))
-		}
-	}
-	ls, err := resolve(decls)
+	n, err := cfg.rebuild(desc, version, tensors)
 	if err != nil {
-		return nil, nil, errors.Wrap(err, "network")
-	}
-	if err := checkDeclaredSizes(ls, desc.Layers, byName); err != nil {
 		return nil, nil, err
 	}
-	netOpts := []Option{WithDtype(dtype)}
-	if desc.Seed != nil {
-		netOpts = append(netOpts, WithSeed(*desc.Seed))
-	}
-	if desc.ClassNames != nil {
-		netOpts = append(netOpts, WithClassNames(desc.ClassNames))
-	}
-	n, err := NewNetwork(decls, netOpts...)
-	if err != nil {
-		return nil, nil, errors.Wrap(err, "rebuilding the network")
-	}
-	if err := n.setTensors(byName, desc.Layers); err != nil {
+	if err := n.setTensors(byName); err != nil {
 		return nil, nil, err
 	}
 	if s, ok := meta["normalization"]; ok {
@@ -658,19 +523,6 @@ func load(r io.Reader, size int64, opts []LoadOption) (*Network, *TrainingState,
 		training = &TrainingState{Epoch: *tj.Epoch, Iteration: *tj.Iteration}
 	}
 	return n, training, nil
-}
-
-// migrateVersion1 brings a version-1 network description to version 2: in
-// version 1 a bidirectional layer's output mode "last" meant each
-// direction's final state, which version 2 calls "final" ("last" became
-// MATLAB's last timestep of the output sequence).
-func migrateVersion1(desc *networkJSON) {
-	for i, lj := range desc.Layers {
-		bidirectional := lj.Kind == checkpointKinds[bilstmLayer].name || lj.Kind == checkpointKinds[bidirectionalLayer].name
-		if bidirectional && lj.OutputMode != nil && strings.EqualFold(*lj.OutputMode, rnn.Last.String()) {
-			desc.Layers[i].OutputMode = ptr(rnn.Final.String())
-		}
-	}
 }
 
 // strictUnmarshal decodes the JSON text s into v, refusing unknown fields,
@@ -746,302 +598,7 @@ func decodeNetwork(s string) (*networkJSON, error) {
 	if raw.Dtype == nil || raw.Layers == nil {
 		return nil, errors.New("wants dtype and layers")
 	}
-	desc := &networkJSON{Dtype: *raw.Dtype, Seed: raw.Seed, ClassNames: raw.ClassNames}
-	for i, lr := range raw.Layers {
-		lj, err := decodeLayer(lr)
-		if err != nil {
-			return nil, errors.Wrap(err, layerWhere(i, lj))
-		}
-		desc.Layers = append(desc.Layers, lj)
-	}
-	return desc, nil
-}
-
-// decodeLayer decodes a layer's declaration, checking that its fields are
-// those of its kind.
-func decodeLayer(raw json.RawMessage) (layerJSON, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return layerJSON{}, err
-	}
-	var lj layerJSON
-	if err := json.Unmarshal(raw, &lj); err != nil {
-		return lj, err
-	}
-	kind, ok := kindNamed(lj.Kind)
-	if !ok {
-		return lj, errors.Errorf("unknown kind %q", lj.Kind)
-	}
-	spec := checkpointKinds[kind]
-	allowed := map[string]bool{"kind": true, "name": true, "outputSize": true}
-	if kind != sequenceInputLayer && kind != imageSequenceInputLayer {
-		allowed["inputSize"] = true
-	}
-	for _, f := range spec.required {
-		if v, ok := fields[f]; !ok || string(bytes.TrimSpace(v)) == "null" {
-			return lj, errors.Errorf("%s is missing", f)
-		}
-		allowed[f] = true
-	}
-	for _, f := range spec.optional {
-		allowed[f] = true
-	}
-	names := make([]string, 0, len(fields))
-	for f := range fields {
-		names = append(names, f)
-	}
-	sort.Strings(names)
-	for _, f := range names {
-		if !allowed[f] {
-			return lj, errors.Errorf("a %s layer has no field %q", spec.name, f)
-		}
-	}
-	return lj, nil
-}
-
-// layerWhere says which layer of the checkpoint lj, the i-th, is.
-func layerWhere(i int, lj layerJSON) string {
-	if lj.Kind == "" {
-		return fmt.Sprintf("layer %d", i+1)
-	}
-	return fmt.Sprintf("layer %d (%s %q)", i+1, lj.Kind, lj.Name)
-}
-
-func kindNamed(name string) (layerKind, bool) {
-	for k, spec := range checkpointKinds {
-		if spec.name == name {
-			return k, true
-		}
-	}
-	return 0, false
-}
-
-// declareLayer returns the declaration of the layer that lj describes,
-// made with the package's constructors and options.
-func declareLayer(lj layerJSON, cells map[string]CellFactory) (Layer, error) {
-	kind, _ := kindNamed(lj.Kind)
-	var err error
-	size := func(name string, v *int, limit int) int {
-		if err == nil && v != nil && *v > limit {
-			err = errors.Errorf("%s %d is more than Load accepts (%d)", name, *v, limit)
-		}
-		if v == nil {
-			return 0
-		}
-		return *v
-	}
-	pair := func(name string, v []int, limit int) [2]int {
-		if len(v) != 2 {
-			if err == nil {
-				err = errors.Errorf("%s %v is not two numbers", name, v)
-			}
-			return [2]int{}
-		}
-		size(name, &v[0], limit)
-		size(name, &v[1], limit)
-		return [2]int{v[0], v[1]}
-	}
-	parse := func(s *string, f func(string) error) {
-		if err == nil && s != nil {
-			err = f(*s)
-		}
-	}
-	var opts []LayerOption
-	if lj.Name != "" {
-		opts = append(opts, WithName(lj.Name))
-	}
-	parse(lj.Normalization, func(s string) error {
-		m, err := dataset.ParseNormalization(s)
-		opts = append(opts, WithInputNormalization(m))
-		return err
-	})
-	parse(lj.OutputMode, func(s string) error {
-		m, err := rnn.ParseOutputMode(s)
-		opts = append(opts, WithOutputMode(m))
-		return err
-	})
-	parse(lj.MergeMode, func(s string) error {
-		m, err := rnn.ParseMergeMode(s)
-		opts = append(opts, WithMergeMode(m))
-		return err
-	})
-	parse(lj.GateActivation, func(s string) error {
-		a, err := nodes.ParseActivation(s)
-		opts = append(opts, WithGateActivation(a))
-		return err
-	})
-	parse(lj.StateActivation, func(s string) error {
-		a, err := nodes.ParseActivation(s)
-		opts = append(opts, WithStateActivation(a))
-		return err
-	})
-	parse(lj.ResetGateMode, func(s string) error {
-		m, err := rnn.ParseResetGateMode(s)
-		opts = append(opts, WithResetGateMode(m))
-		return err
-	})
-	var newCell CellFactory
-	parse(lj.CellType, func(s string) error {
-		if newCell = cells[s]; newCell == nil {
-			return errors.Errorf("cell type %q: no factory; load with graph.WithCellFactory(%q, factory)", s, s)
-		}
-		opts = append(opts, WithCellType(s))
-		return nil
-	})
-	if lj.Padding != nil {
-		p := pair("padding", lj.Padding, maxLoadSpatial)
-		opts = append(opts, WithPadding(p[0], p[1]))
-	}
-	if lj.Stride != nil {
-		s := pair("stride", lj.Stride, maxLoadSpatial)
-		opts = append(opts, WithStride(s[0], s[1]))
-	}
-	var l Layer
-	switch kind {
-	case sequenceInputLayer:
-		l = SequenceInput(size("features", lj.Features, maxLoadSize), opts...)
-	case imageSequenceInputLayer:
-		h, w, c := size("height", lj.Height, maxLoadSpatial), size("width", lj.Width, maxLoadSpatial), size("channels", lj.Channels, maxLoadSize)
-		if err == nil && h > 0 && w > 0 && c > 0 && c*h*w > maxLoadSize {
-			err = errors.Errorf("images of %dx%dx%d are more values than Load accepts (%d)", h, w, c, maxLoadSize)
-		}
-		l = ImageSequenceInput(h, w, c, opts...)
-	case lstmLayer:
-		l = LSTM(size("hidden units", lj.HiddenUnits, maxLoadSize), opts...)
-	case gruLayer:
-		l = GRU(size("hidden units", lj.HiddenUnits, maxLoadSize), opts...)
-	case bilstmLayer:
-		l = BiLSTM(size("hidden units", lj.HiddenUnits, maxLoadSize), opts...)
-	case recurrentLayer:
-		l = Recurrent(size("hidden units", lj.HiddenUnits, maxLoadSize), newCell, opts...)
-	case bidirectionalLayer:
-		l = Bidirectional(size("hidden units", lj.HiddenUnits, maxLoadSize), newCell, opts...)
-	case dropoutLayer:
-		if lj.Probability == nil {
-			return Layer{}, errors.New("probability is missing")
-		}
-		l = Dropout(*lj.Probability, opts...)
-	case foldingLayer:
-		l = SequenceFolding(opts...)
-	case convolutionLayer:
-		k := pair("filter size", lj.FilterSize, maxLoadSpatial)
-		l = Convolution2D(k[0], k[1], size("filters", lj.Filters, maxLoadSize), opts...)
-	case batchNormLayer:
-		l = BatchNormalization(opts...)
-	case reluLayer:
-		l = ReLU(opts...)
-	case unfoldingLayer:
-		l = SequenceUnfolding(opts...)
-	case flattenLayer:
-		l = Flatten(opts...)
-	case fullyConnectedLayer:
-		l = FullyConnected(size("outputs", lj.Outputs, maxLoadSize), opts...)
-	case softmaxLayer:
-		l = Softmax(opts...)
-	case classificationLayer:
-		l = ClassificationOutput(opts...)
-	case regressionLayer:
-		l = RegressionOutput(opts...)
-	}
-	return l, err
-}
-
-// checkDeclaredSizes checks the layers' sizes against those the checkpoint
-// declares and, before NewNetwork allocates any learnable, against the
-// tensors that the checkpoint holds: a corrupt size fails here rather than
-// as an allocation of any size.
-func checkDeclaredSizes(ls []layer, descs []layerJSON, tensors map[string]stTensor) error {
-	for i, l := range ls {
-		lj := descs[i]
-		where := layerWhere(i, layerJSON{Kind: checkpointKinds[l.kind].name, Name: l.name})
-		if lj.InputSize != nil && *lj.InputSize != l.in {
-			return errors.Errorf("network: %s: input size %d, but its declaration gives %d", where, *lj.InputSize, l.in)
-		}
-		if lj.OutputSize != nil && *lj.OutputSize != l.out {
-			return errors.Errorf("network: %s: output size %d, but its declaration gives %d", where, *lj.OutputSize, l.out)
-		}
-		if i == 0 && l.out > maxLoadSize {
-			return errors.Errorf("network: %s: %d input values per timestep, more than Load accepts (%d)", where, l.out, maxLoadSize)
-		}
-		if l.kind == recurrentLayer || l.kind == bidirectionalLayer {
-			// A custom cell's learnables are its own, but any cell
-			// that maps in features to hidden ones needs at least as
-			// many values as either.
-			for _, prefix := range cellPrefixes(l) {
-				values := 0
-				for name, t := range tensors {
-					if strings.HasPrefix(name, prefix+"/") {
-						values += len(t.data) / stElemSize(t.dtype)
-					}
-				}
-				if l.in > values || l.hidden > values {
-					return errors.Errorf("%s: a cell of %d inputs and %d hidden units, but the checkpoint has %d values for %q", where, l.in, l.hidden, values, prefix)
-				}
-			}
-			continue
-		}
-		var prev layer
-		if i > 0 {
-			prev = ls[i-1]
-		}
-		shapes := builtinLearnables(l, prev)
-		names := make([]string, 0, len(shapes))
-		for name := range shapes {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			shape := shapes[name]
-			t, ok := tensors[name]
-			if !ok {
-				return errors.Errorf("tensor %q of %s is missing", name, where)
-			}
-			if !equalInts(t.shape, shape) {
-				return errors.Errorf("tensor %q: shape %v, but %s declares %v", name, t.shape, where, shape)
-			}
-		}
-	}
-	return nil
-}
-
-// cellPrefixes returns the names of a recurrent layer's cells.
-func cellPrefixes(l layer) []string {
-	if l.kind.bidirectional() {
-		return []string{l.name + "/forward", l.name + "/backward"}
-	}
-	return []string{l.name}
-}
-
-// builtinLearnables returns the shapes of the learnables that the layer l,
-// after prev, has: those of package rnn's cells and package nodes' layers
-// (TestBuiltinLearnablesMatchTheNetwork keeps the two in step).
-func builtinLearnables(l layer, prev layer) map[string][]int {
-	out := make(map[string][]int)
-	switch l.kind {
-	case lstmLayer, bilstmLayer, gruLayer:
-		g := 4
-		if l.kind == gruLayer {
-			g = 3
-		}
-		for _, c := range cellPrefixes(l) {
-			out[c+"/InputWeights"] = []int{g * l.hidden, l.in}
-			out[c+"/RecurrentWeights"] = []int{g * l.hidden, l.hidden}
-			out[c+"/Bias"] = []int{g * l.hidden}
-			if l.kind == gruLayer && l.reset == rnn.AfterMultiplication {
-				out[c+"/RecurrentBias"] = []int{g * l.hidden}
-			}
-		}
-	case fullyConnectedLayer:
-		out[l.name+"/Weights"] = []int{l.out, l.in}
-		out[l.name+"/Bias"] = []int{l.out}
-	case convolutionLayer:
-		out[l.name+"/Weights"] = []int{l.frame.C, prev.frame.C, l.kernel[0], l.kernel[1]}
-		out[l.name+"/Bias"] = []int{l.frame.C}
-	case batchNormLayer:
-		out[l.name+"/Scale"] = []int{l.frame.C}
-		out[l.name+"/Offset"] = []int{l.frame.C}
-	}
-	return out
+	return &networkJSON{Dtype: *raw.Dtype, Seed: raw.Seed, ClassNames: raw.ClassNames, Layers: raw.Layers}, nil
 }
 
 func equalInts(a, b []int) bool {
@@ -1058,32 +615,15 @@ func equalInts(a, b []int) bool {
 
 // setTensors sets every learnable and running statistic of n from tensors,
 // which must hold exactly those, of the right dtype and shape.
-func (n *Network) setTensors(tensors map[string]stTensor, descs []layerJSON) error {
+func (n *Network) setTensors(tensors map[string]stTensor) error {
 	want := make(map[string][]int)
 	dtypes := make(map[string]string)
 	for _, name := range n.Learnables() {
 		want[name], dtypes[name] = n.LearnableShape(name), n.stDtype()
 	}
-	for i, l := range n.layers {
-		if l.kind != batchNormLayer {
-			continue
-		}
-		st := n.batchNorm[l.name]
+	for name, st := range n.batchNorm {
 		for _, s := range []string{"/RunningMean", "/RunningVariance"} {
-			want[l.name+s], dtypes[l.name+s] = []int{len(st.Mean)}, "F64"
-		}
-		lj := descs[i]
-		for _, f := range []struct {
-			name string
-			v    *float64
-			dst  *float64
-		}{{"epsilon", lj.Epsilon, &st.Epsilon}, {"meanDecay", lj.MeanDecay, &st.MeanDecay}, {"varianceDecay", lj.VarianceDecay, &st.VarianceDecay}} {
-			if f.v != nil {
-				*f.dst = *f.v
-			}
-		}
-		if !(st.Epsilon > 0) || !(st.MeanDecay >= 0 && st.MeanDecay <= 1) || !(st.VarianceDecay >= 0 && st.VarianceDecay <= 1) {
-			return errors.Errorf("network: %s: epsilon %v, decays %v and %v; want epsilon > 0 and decays in [0, 1]", layerWhere(i, lj), st.Epsilon, st.MeanDecay, st.VarianceDecay)
+			want[name+s], dtypes[name+s] = []int{len(st.Mean)}, "F64"
 		}
 	}
 	names := make([]string, 0, len(want))

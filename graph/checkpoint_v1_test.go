@@ -53,7 +53,7 @@ func TestLoadVersion1Checkpoints(t *testing.T) {
 				}
 			}
 			for _, l := range net.layers {
-				if l.kind.bidirectional() && l.mode == rnn.Last {
+				if r, ok := l.Layer.(*recurrentLayer); ok && r.bidirectional && r.opts.mode == rnn.Last {
 					t.Errorf("layer %q: a version-1 bidirectional \"last\" loaded as rnn.Last; want rnn.Final", l.name)
 				}
 			}

@@ -99,7 +99,9 @@ func TestDirectRunEqualsTapeMachine(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				p.feed(b, nil, false)
+				if err := p.feed(b, nil); err != nil {
+					t.Fatal(err)
+				}
 				if err := vm.RunAll(); err != nil {
 					t.Fatalf("%s: tape machine: %v", name, err)
 				}

@@ -22,7 +22,8 @@ import (
 //
 // A Network is not safe for concurrent use.
 type Network struct {
-	layers     []layer
+	layers     []netLayer
+	input      inputSpec
 	params     *nodes.Params
 	classNames []string
 	dtype      tensor.Dtype
@@ -71,6 +72,10 @@ type netConfig struct {
 	cacheSize   int
 	classNames  []string
 	stepBuckets *bool // nil: the default for the layers
+	// budget bounds the values of the learnables NewNetwork may create (0:
+	// no bound): Load's, so that a checkpoint cannot make it allocate more
+	// than the tensors it holds.
+	budget int
 }
 
 // WithDtype sets the element type of the learnables and of every
@@ -95,10 +100,11 @@ func WithCacheSize(n int) Option { return func(c *netConfig) { c.cacheSize = n }
 // instead of one per length: on the Japanese Vowels data, compiling goes
 // from a fifth of the first epoch to a few percent (docs/performance.md).
 //
-// It is on by default when every recurrent layer is an LSTM, BiLSTM or GRU
-// layer, which run on fused ops where a step of padding only copies the
-// state; off by default otherwise (and for video), where padded steps cost
-// as much as real ones. Inference graphs always have the batch's length.
+// It is on by default unless a layer says that padded timesteps cost it as
+// much as real ones (Traits.CostlyPadding: Recurrent and Bidirectional
+// layers, whose cells run on gate nodes, and video layers); LSTM, BiLSTM
+// and GRU layers run on fused ops where a step of padding only copies the
+// state. Inference graphs always have the batch's length.
 func WithStepBuckets(on bool) Option { return func(c *netConfig) { c.stepBuckets = &on } }
 
 // WithClassNames names the classes of a classifier, in the order of its
@@ -113,6 +119,9 @@ func WithClassNames(names []string) Option {
 func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	cfg := netConfig{dtype: tensor.Float32, seed: 1, cacheSize: 32}
 	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("graph: nil network option")
+		}
 		o(&cfg)
 	}
 	if cfg.cacheSize < 1 {
@@ -122,42 +131,31 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := ls[len(ls)-1]
-	if cfg.classNames != nil {
-		if last.kind != classificationLayer || len(cfg.classNames) != last.out {
-			return nil, errors.Errorf("graph: %d class names for a network with %d outputs (names are for classifiers, one per class)", len(cfg.classNames), last.out)
-		}
-		seen := map[string]bool{}
-		for _, name := range cfg.classNames {
-			if seen[name] {
-				return nil, errors.Errorf("graph: class name %q appears twice", name)
-			}
-			seen[name] = true
-		}
-	} else if last.kind == classificationLayer {
-		for k := 0; k < last.out; k++ {
-			cfg.classNames = append(cfg.classNames, fmt.Sprint(k))
-		}
+	if cfg.classNames, err = classNames(cfg.classNames, ls[len(ls)-1]); err != nil {
+		return nil, err
 	}
 	p, err := nodes.NewParams(cfg.dtype, cfg.seed)
 	if err != nil {
 		return nil, errors.Wrap(err, "graph")
 	}
+	p.SetBudget(cfg.budget)
 	n := &Network{
-		layers: ls, params: p, dtype: cfg.dtype, seed: cfg.seed, cacheSize: cfg.cacheSize, classNames: cfg.classNames,
+		layers: ls, input: ls[0].Layer.(inputLayer).input(), params: p, dtype: cfg.dtype, seed: cfg.seed,
+		cacheSize: cfg.cacheSize, classNames: cfg.classNames,
 		programs: make(map[programKey]*list.Element), lru: list.New(),
 		batchNorm: make(map[string]*nodes.BatchNormState), compileMu: new(sync.Mutex),
-		stepBuckets: fusedOnly(ls),
-	}
-	if cfg.stepBuckets != nil {
-		n.stepBuckets = *cfg.stepBuckets
+		stepBuckets: true,
 	}
 	for _, l := range ls {
-		if l.kind == batchNormLayer {
-			if n.batchNorm[l.name], err = nodes.NewBatchNormState(l.frame.C); err != nil {
+		n.stepBuckets = n.stepBuckets && !l.traits.CostlyPadding
+		if s, ok := l.Layer.(statsLayer); ok {
+			if n.batchNorm[l.name], err = s.newStats(l.in); err != nil {
 				return nil, errors.Wrapf(err, "graph: layer %q", l.name)
 			}
 		}
+	}
+	if cfg.stepBuckets != nil {
+		n.stepBuckets = *cfg.stepBuckets
 	}
 	// Building a one-step graph creates every learnable, in layer order,
 	// so that they exist (and can be read or set) before any training, and
@@ -167,17 +165,130 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 		return nil, err
 	}
 	p.Forget(g)
+	p.SetBudget(0)
 	return n, nil
+}
+
+// statsLayer is a layer whose running statistics the network keeps (batch
+// normalization).
+type statsLayer interface {
+	Layer
+	newStats(in Shape) (*nodes.BatchNormState, error)
+}
+
+// classNames returns the class names of a network ending with layer last:
+// names, checked, or "0", "1", ... for a classifier by default.
+func classNames(names []string, last netLayer) ([]string, error) {
+	classifies := last.Layer.(outputLayer).classifies()
+	if names == nil {
+		for k := 0; classifies && k < last.out.Features; k++ {
+			names = append(names, fmt.Sprint(k))
+		}
+		return names, nil
+	}
+	if !classifies || len(names) != last.out.Features {
+		return nil, errors.Errorf("graph: %d class names for a network with %d outputs (names are for classifiers, one per class)", len(names), last.out.Features)
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		if seen[name] {
+			return nil, errors.Errorf("graph: class name %q appears twice", name)
+		}
+		seen[name] = true
+	}
+	return names, nil
+}
+
+// netLayer is a layer of a network: its declaration and what NewNetwork
+// resolved of it.
+type netLayer struct {
+	Layer
+	name    string
+	in, out Shape
+	traits  Traits
+}
+
+// resolve validates a layer array: names, roles and every layer's shapes.
+func resolve(ls []Layer) ([]netLayer, error) {
+	if len(ls) < 3 {
+		return nil, errors.Errorf("graph: a network needs an input, at least one layer and an output; got %d layers", len(ls))
+	}
+	out := make([]netLayer, len(ls))
+	count, names := map[string]int{}, map[string]int{}
+	var in Shape
+	for i, l := range ls {
+		if l == nil {
+			return nil, errors.Errorf("graph: layer %d is nil", i+1)
+		}
+		name := layerName(l, count)
+		where := "graph: " + layerWhere(i, l, name)
+		if e, ok := l.(erringLayer); ok && e.declarationError() != nil {
+			return nil, errors.Wrap(e.declarationError(), where)
+		}
+		if j, dup := names[name]; dup || checkName(name) != nil {
+			return nil, errors.Errorf("graph: layer %d: name %q is empty, has a slash or is already used by layer %d", i+1, name, j)
+		}
+		names[name] = i + 1
+		if err := checkRole(i, len(ls), l, in); err != nil {
+			return nil, errors.Wrap(err, where)
+		}
+		o, err := l.Output(in)
+		if err != nil {
+			return nil, errors.Wrap(err, where)
+		}
+		if o.Features <= 0 {
+			return nil, errors.Errorf("%s: outputs %d features", where, o.Features)
+		}
+		out[i] = netLayer{Layer: l, name: name, in: in, out: o, traits: traitsOf(l)}
+		in = o
+	}
+	return out, nil
+}
+
+// layerName returns the name of layer l: the one it was given, or its
+// kind's prefix and its rank among the layers of that prefix so far,
+// counted in count.
+func layerName(l Layer, count map[string]int) string {
+	spec := l.Spec()
+	if spec.Name != "" {
+		return spec.Name
+	}
+	prefix := spec.Kind
+	if p, ok := l.(prefixedLayer); ok {
+		prefix = p.namePrefix()
+	}
+	count[prefix]++
+	return fmt.Sprintf("%s%d", prefix, count[prefix])
+}
+
+// checkRole checks that the i-th of n layers may stand there: the one input
+// layer first, the one output layer last, Softmax's probabilities taken
+// by a classification output only.
+func checkRole(i, n int, l Layer, in Shape) error {
+	_, isInput := l.(inputLayer)
+	_, isOutput := l.(outputLayer)
+	_, takes := l.(probabilitiesTaker)
+	switch {
+	case (i == 0) != isInput:
+		return errors.New("a network starts with the one sequence input layer")
+	case isOutput && i != n-1:
+		return errors.New("the output layer must come last")
+	case !isOutput && i == n-1:
+		return errors.New("a network ends with a classification or regression output layer")
+	case in.probabilities && !takes:
+		return errors.New("a classification output layer must follow softmax")
+	}
+	return nil
 }
 
 // Dtype returns the element type of the network's computations.
 func (n *Network) Dtype() tensor.Dtype { return n.dtype }
 
 // InputSize returns the number of features per timestep.
-func (n *Network) InputSize() int { return n.layers[0].out }
+func (n *Network) InputSize() int { return n.layers[0].out.Features }
 
 // OutputSize returns the number of classes or responses.
-func (n *Network) OutputSize() int { return n.layers[len(n.layers)-1].out }
+func (n *Network) OutputSize() int { return n.layers[len(n.layers)-1].out.Features }
 
 // ClassNames returns the names of a classifier's classes, in the order of
 // its outputs; nil for a regression network.
@@ -185,18 +296,39 @@ func (n *Network) ClassNames() []string { return append([]string(nil), n.classNa
 
 // PerStep reports whether the network outputs one value per timestep
 // (sequence-to-sequence), rather than one per sequence.
-func (n *Network) PerStep() bool { return n.layers[len(n.layers)-1].seqIn }
+func (n *Network) PerStep() bool { return n.layers[len(n.layers)-1].in.Sequence }
 
 // IsClassifier reports whether the network ends with a classification output.
-func (n *Network) IsClassifier() bool { return n.layers[len(n.layers)-1].kind == classificationLayer }
+func (n *Network) IsClassifier() bool {
+	return n.layers[len(n.layers)-1].Layer.(outputLayer).classifies()
+}
 
 // String lists the layers, one per line, as MATLAB displays a layer array.
 func (n *Network) String() string {
 	var b strings.Builder
 	for i, l := range n.layers {
-		fmt.Fprintf(&b, "%3d  %v\n", i+1, l)
+		fmt.Fprintf(&b, "%3d  %-18s %-22s %s\n", i+1, l.name, titleOf(l.Layer), l.describe())
 	}
 	return b.String()
+}
+
+// describe returns the layer's details for a listing.
+func (l netLayer) describe() string {
+	if d, ok := l.Layer.(Describer); ok {
+		return d.Describe(l.in, l.out)
+	}
+	return ""
+}
+
+// wholeSequence returns the first layer that reads each sequence whole,
+// or nil.
+func (n *Network) wholeSequence() *netLayer {
+	for i := range n.layers {
+		if n.layers[i].traits.WholeSequence {
+			return &n.layers[i]
+		}
+	}
+	return nil
 }
 
 // Learnables returns the names of the learnables, sorted
@@ -237,7 +369,7 @@ func (n *Network) SetLearnable(name string, values []float64) error {
 // normalizes every batch it trains on or predicts. Without a normalization
 // on the input layer it does nothing.
 func (n *Network) FitNormalization(src dataset.Source) error {
-	mode := n.layers[0].norm
+	mode := n.input.norm
 	if mode == dataset.NormNone {
 		return nil
 	}
@@ -255,13 +387,12 @@ func (n *Network) SetNormalization(st *dataset.NormalizationStats) error {
 		n.norm = nil
 		return nil
 	}
-	in := n.layers[0]
-	if st.Mode != in.norm {
-		return errors.Errorf("graph: normalization statistics for %v; the input layer normalizes with %v", st.Mode, in.norm)
+	if st.Mode != n.input.norm {
+		return errors.Errorf("graph: normalization statistics for %v; the input layer normalizes with %v", st.Mode, n.input.norm)
 	}
 	// Checking the statistics against a zero timestep catches a size or
 	// frame mismatch now rather than at the first batch.
-	if err := st.Apply(make([]float64, in.out)); err != nil {
+	if err := st.Apply(make([]float64, n.InputSize())); err != nil {
 		return errors.Wrap(err, "graph: normalization statistics")
 	}
 	n.norm = st
@@ -274,11 +405,11 @@ func (n *Network) Normalization() *dataset.NormalizationStats { return n.norm }
 // normalized returns b with its real timesteps normalized, in a copy that
 // reuses the network's buffer, or b itself without normalization.
 func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
-	if n.layers[0].norm == dataset.NormNone {
+	if n.input.norm == dataset.NormNone {
 		return b, nil
 	}
 	if n.norm == nil {
-		return nil, errors.Errorf("graph: the input layer normalizes with %v, but has no statistics: call FitNormalization with the training data first", n.layers[0].norm)
+		return nil, errors.Errorf("graph: the input layer normalizes with %v, but has no statistics: call FitNormalization with the training data first", n.input.norm)
 	}
 	if cap(n.normX) < len(b.X) {
 		n.normX = make([]float64, len(b.X))
@@ -289,22 +420,6 @@ func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
 		return nil, errors.Wrap(err, "graph: normalizing the batch")
 	}
 	return &nb, nil
-}
-
-// fusedOnly reports whether every recurrent layer of ls runs on a fused op
-// (Recurrent and Bidirectional layers of LSTM or GRU cells do too, but
-// their cells are the user's to choose, so they are not counted)
-// and no layer is a video layer: the networks whose padded timesteps cost
-// next to nothing.
-func fusedOnly(ls []layer) bool {
-	for _, l := range ls {
-		switch {
-		case l.kind == lstmLayer || l.kind == bilstmLayer || l.kind == gruLayer:
-		case l.kind.recurrent(), l.kind >= imageSequenceInputLayer && l.kind <= flattenLayer:
-			return false
-		}
-	}
-	return true
 }
 
 // stepBucket returns the length of the graph that a training batch of t

@@ -341,7 +341,7 @@ func TestBadLayerArraysAreErrors(t *testing.T) {
 		{"duplicate name", []Layer{SequenceInput(2), LSTM(3, WithName("a")), LSTM(3, WithName("a"), WithOutputMode(rnn.Last)), FullyConnected(1), RegressionOutput()}, "already used"},
 		{"option on wrong layer", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(1, WithOutputMode(rnn.Last)), RegressionOutput()}, "does not take a output mode"},
 		{"dropout probability", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), Dropout(1), FullyConnected(1), RegressionOutput()}, "outside [0, 1)"},
-		{"zero value layer", []Layer{SequenceInput(2), {}, FullyConnected(1), RegressionOutput()}, "not a layer"},
+		{"nil layer", []Layer{SequenceInput(2), nil, FullyConnected(1), RegressionOutput()}, "layer 2 is nil"},
 	}
 	for _, c := range cases {
 		_, err := NewNetwork(c.layers)

@@ -156,7 +156,9 @@ func (n *Network) forwardBackward(b *dataset.Batch) (float64, shardRun, error) {
 	if err != nil {
 		return 0, shardRun{}, err
 	}
-	p.feed(b, nil, true)
+	if err := p.feed(b, nil); err != nil {
+		return 0, shardRun{}, err
+	}
 	defer p.reset()
 	if err := p.run(); err != nil {
 		p.zeroGrads()

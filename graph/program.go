@@ -36,28 +36,22 @@ func (k programKey) String() string {
 type program struct {
 	key programKey
 	g   *gorgonia.ExprGraph
-	// vm runs training graphs and graphs that read every named node;
-	// direct runs the other inference graphs (see directRun).
+	// vm runs graphs that read every named node (Activations); direct runs
+	// the others (see directRun).
 	vm     gorgonia.VM
 	direct *directRun
 
 	inputs []*tensor.Dense // per timestep, B×F
 	masks  []*tensor.Dense // per timestep, B (nil when not masked)
-	// foldedMask is the mask of the folded frames, [T·B] (batch
-	// normalization of a masked graph only).
-	foldedMask *tensor.Dense
-	// targets are B×K one-hot labels or B×R responses, one for a network
-	// with one output per sequence, one per timestep for
-	// sequence-to-sequence (training only).
-	targets []*tensor.Dense
-	// weight is B values, 1 for the sequences whose target applies in this
-	// batch (regression with one target per sequence; see feed).
-	weight *tensor.Dense
-	// stepWeights are B values per timestep for per-step regression: the
-	// square root of each sequence's weight of that step (see buildLoss).
-	stepWeights []*tensor.Dense
-	loss        *gorgonia.Node
-	lossVal     gorgonia.Value
+	// hostMasks are the masks computed from each batch before a run: the
+	// batch's own, then those that layers changing the timesteps derive
+	// (Builder.DeriveMask).
+	hostMasks []hostMask
+	// feeds are the other inputs that layers asked for (Builder.Input):
+	// targets, derived and folded masks.
+	feeds   []feed
+	loss    *gorgonia.Node
+	lossVal gorgonia.Value
 	// outputs are class probabilities or responses, B×K: one per sequence,
 	// or one per timestep.
 	outputs []*gorgonia.Node
@@ -90,118 +84,61 @@ func (l learnable) Grad() (gorgonia.Value, error) { return l.grad, nil }
 // L2Factor returns the multiplier of the solver's L2 regularization.
 func (l learnable) L2Factor() float64 { return l.l2 }
 
+// build builds the graph of key in g: the input nodes, each layer's nodes
+// (Layer.Build), and what a run reads.
 func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error) {
-	p := &program{key: key, g: g}
+	p := &program{key: key, g: g, hostMasks: []hostMask{{steps: key.steps}}}
 	if key.observed {
 		p.observed = make(map[string]*gorgonia.Value)
 	}
-	b, t := key.batch, key.steps
+	b := &Builder{g: g, n: n, p: p, key: key}
+	v := p.inputValue(g, n)
+	for i, l := range n.layers {
+		b.index, b.name, b.in = i, l.name, l.in
+		var err error
+		if v, err = l.Build(b, v); err != nil {
+			return nil, errors.Wrapf(err, "graph: building layer %q of the %v", l.name, key)
+		}
+		if _, last := l.Layer.(outputLayer); key.observed && !last {
+			p.observe(l.name, v)
+		}
+	}
+	if key.train && p.loss == nil {
+		return nil, errors.Errorf("graph: the %v has no loss", key)
+	}
+	p.readBack()
+	return p, nil
+}
+
+// inputValue adds the graph's inputs: one B×F node per timestep
+// ("input/t7") and, for padded batches, one mask of B values per timestep
+// ("mask/t7").
+func (p *program) inputValue(g *gorgonia.ExprGraph, n *Network) Value {
 	newInput := func(name string, shape ...int) (*gorgonia.Node, *tensor.Dense) {
 		v := tensor.New(tensor.WithShape(shape...), tensor.Of(n.dtype))
 		return gorgonia.NodeFromAny(g, v, gorgonia.WithName(name)), v
 	}
-	seq := make([]*gorgonia.Node, t)
+	b, t := p.key.batch, p.key.steps
+	v := Value{Steps: make([]*gorgonia.Node, t)}
 	p.inputs = make([]*tensor.Dense, t)
-	for i := range seq {
-		seq[i], p.inputs[i] = newInput(fmt.Sprintf("input/t%d", i), b, n.InputSize())
+	for i := range v.Steps {
+		v.Steps[i], p.inputs[i] = newInput(fmt.Sprintf("input/t%d", i), b, n.InputSize())
 	}
-	var masks []*gorgonia.Node
-	if key.masked {
-		masks = make([]*gorgonia.Node, t)
+	if p.key.masked {
+		v.Mask.Steps = make([]*gorgonia.Node, t)
 		p.masks = make([]*tensor.Dense, t)
-		for i := range masks {
-			masks[i], p.masks[i] = newInput(fmt.Sprintf("mask/t%d", i), b)
+		for i := range v.Mask.Steps {
+			v.Mask.Steps[i], p.masks[i] = newInput(fmt.Sprintf("mask/t%d", i), b)
 		}
 	}
-	// single is the output after OutputMode last; seq the per-timestep
-	// outputs before it. logp holds log-probabilities, one or per timestep.
-	var single, folded *gorgonia.Node
-	var logp []*gorgonia.Node
-	apply := func(f func(x *gorgonia.Node, t int) (*gorgonia.Node, error)) error {
-		var err error
-		if folded != nil {
-			folded, err = f(folded, -1)
-			return err
-		}
-		if single != nil {
-			single, err = f(single, -1)
-			return err
-		}
-		for i := range seq {
-			if seq[i], err = f(seq[i], i); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for li, l := range n.layers[1:] {
-		var err error
-		switch l.kind {
-		case lstmLayer, gruLayer, bilstmLayer, recurrentLayer, bidirectionalLayer:
-			err = n.buildRecurrent(g, p, l, &seq, &single, masks)
-		case dropoutLayer:
-			if !key.train || l.p == 0 {
-				continue
-			}
-			seed := n.seed*0x9e3779b97f4a7c15 + uint64(li)<<40 + uint64(b)<<20 + uint64(t)
-			err = apply(func(x *gorgonia.Node, t int) (*gorgonia.Node, error) {
-				name := l.name
-				if t >= 0 {
-					name = fmt.Sprintf("%s/t%d", l.name, t)
-				}
-				return nodes.Dropout(x, name, l.p, seed+uint64(t+1)*0x632be59bd9b4e019, nil)
-			})
-		case foldingLayer:
-			folded, err = nodes.FoldSequence(seq, l.frame.C, l.frame.H, l.frame.W)
-			seq = nil
-		case convolutionLayer:
-			err = n.buildConv(g, p, l, &folded)
-		case batchNormLayer:
-			err = n.buildBatchNorm(g, p, l, &folded, key, newInput)
-		case reluLayer:
-			err = apply(func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
-				if x.Dims() == 2 {
-					return nodes.ReLU.Apply(x)
-				}
-				return gorgonia.Rectify(x)
-			})
-		case unfoldingLayer:
-			seq, err = nodes.UnfoldSequence(folded, t)
-			folded = nil
-		case fullyConnectedLayer:
-			var fc *nodes.FullyConnected
-			if fc, err = nodes.NewFullyConnected(g, n.params, l.name, l.in, l.out); err != nil {
-				break
-			}
-			p.learnables = append(p.learnables, fc.Learnables()...)
-			err = apply(func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) { return fc.Apply(x) })
-		case softmaxLayer:
-			err = apply(func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
-				lp, err := nodes.LogSoftmax(x)
-				if err != nil {
-					return nil, err
-				}
-				logp = append(logp, lp)
-				return gorgonia.Exp(lp)
-			})
-		case classificationLayer, regressionLayer:
-			if single != nil {
-				p.outputs = []*gorgonia.Node{single}
-			} else {
-				p.outputs = seq
-			}
-			if key.train {
-				err = p.buildLoss(l, newInput, logp)
-			}
-		}
-		if err != nil {
-			return nil, errors.Wrapf(err, "graph: building layer %q of the %v", l.name, key)
-		}
-		if key.observed && l.kind != classificationLayer && l.kind != regressionLayer {
-			p.observe(l.name, seq, single)
-		}
-	}
-	if key.observed {
+	return v
+}
+
+// readBack arranges what a run reads: the named nodes (Activations), the
+// learnables' gradients in order of name (with MATLAB's L2 factors: 0 for
+// biases), the outputs, the loss and the recurrent states.
+func (p *program) readBack() {
+	if p.key.observed {
 		for _, u := range p.recurrent {
 			for name, v := range u.Record() {
 				p.observed[name] = v
@@ -232,229 +169,23 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 			p.final = append(p.final, v)
 		}
 	}
-	return p, nil
-}
-
-// buildLoss adds the loss of the output layer l over p.outputs, with target
-// input nodes: the mean over the B sequences of each sequence's loss, so
-// that the losses of the chunks of a split batch add up to the loss of the
-// whole batch. With one output per timestep, a sequence's loss is the mean
-// over its real timesteps of the loss of each (MATLAB's regression layer:
-// 1/(2S) Σ_t Σ_r (y - t)², S the sequence's length; its classification
-// layer likewise, so that a loss reads the same for any length): feed
-// weighs every timestep of sequence b by 1/L_b, L_b its real steps in the
-// batch, and padded steps by 0.
-func (p *program) buildLoss(l layer, newInput func(string, ...int) (*gorgonia.Node, *tensor.Dense), logp []*gorgonia.Node) error {
-	b := p.key.batch
-	perStep := len(p.outputs) > 1 || l.seqIn
-	var weight *gorgonia.Node
-	if l.kind == regressionLayer && !perStep {
-		weight, p.weight = newInput("target/weight", b)
-	}
-	for t, out := range p.outputs {
-		name := "target"
-		if perStep {
-			name = fmt.Sprintf("target/t%d", t)
-		}
-		target, tv := newInput(name, b, l.out)
-		p.targets = append(p.targets, tv)
-		var term *gorgonia.Node
-		var err error
-		if l.kind == classificationLayer {
-			// feed scales each one-hot row by its step's weight: padded
-			// steps and sequences whose target is elsewhere have
-			// all-zero rows and add nothing.
-			term, err = nodes.CrossEntropy(logp[t], target)
-		} else {
-			// Masked(out, target, w) = w·out + (1-w)·target, so that
-			// (it - target)² = w²·(out - target)²: feed gives w the square
-			// root of the step's weight. Where w is 0 the prediction is
-			// the target itself, copied, adding zero loss and gradient.
-			w := weight
-			if perStep {
-				var wv *tensor.Dense
-				w, wv = newInput(fmt.Sprintf("target/weight/t%d", t), b)
-				p.stepWeights = append(p.stepWeights, wv)
-			}
-			if w != nil {
-				if out, err = nodes.Masked(out, target, w); err != nil {
-					return err
-				}
-			}
-			term, err = nodes.HalfMeanSquaredError(out, target)
-		}
-		if err != nil {
-			return err
-		}
-		if p.loss == nil {
-			p.loss = term
-		} else if p.loss, err = gorgonia.Add(p.loss, term); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// buildConv adds a convolution layer over the folded frames.
-func (n *Network) buildConv(g *gorgonia.ExprGraph, p *program, l layer, folded **gorgonia.Node) error {
-	in := (*folded).Shape()[1]
-	kh, kw, k := l.kernel[0], l.kernel[1], l.frame.C
-	w, err := n.params.Node(g, l.name+"/Weights", tensor.Shape{k, in, kh, kw}, nodes.GlorotUniform(in*kh*kw, k*kh*kw))
-	if err != nil {
-		return err
-	}
-	b, err := n.params.Node(g, l.name+"/Bias", tensor.Shape{k}, nodes.Zeros())
-	if err != nil {
-		return err
-	}
-	p.learnables = append(p.learnables, w, b)
-	*folded, err = nodes.Conv2D(*folded, w, b, l.pad, l.stride)
-	return err
-}
-
-// buildBatchNorm adds a batch normalization layer over the folded frames.
-// Training graphs normalize with the statistics of the batch's real frames
-// (the folded mask leaves padding frames out) and update the running
-// statistics that the network keeps; inference graphs use those.
-func (n *Network) buildBatchNorm(g *gorgonia.ExprGraph, p *program, l layer, folded **gorgonia.Node, key programKey,
-	newInput func(string, ...int) (*gorgonia.Node, *tensor.Dense)) error {
-	scale, offset, err := nodes.NewBatchNormParams(g, n.params, l.name, l.frame.C)
-	if err != nil {
-		return err
-	}
-	p.learnables = append(p.learnables, scale, offset)
-	var phase *nodes.Phase
-	if !key.train {
-		phase = new(nodes.Phase)
-		phase.SetInference(true)
-	}
-	var weights *gorgonia.Node
-	if key.masked {
-		if p.foldedMask == nil {
-			weights, p.foldedMask = newInput("mask/folded", key.steps*key.batch)
-		} else {
-			weights = g.ByName("mask/folded")[0]
-		}
-	}
-	*folded, err = nodes.BatchNorm(*folded, scale, offset, n.batchNorm[l.name], phase, weights)
-	return err
 }
 
 // observe records a layer's output: "fc1" for one step, "fc1/t3" for each
-// step of a sequence.
-func (p *program) observe(layer string, seq []*gorgonia.Node, single *gorgonia.Node) {
+// step of a sequence (folded frames are not recorded).
+func (p *program) observe(layer string, v Value) {
 	read := func(name string, n *gorgonia.Node) {
-		v := new(gorgonia.Value)
-		gorgonia.Read(n, v)
-		p.observed[name] = v
+		r := new(gorgonia.Value)
+		gorgonia.Read(n, r)
+		p.observed[name] = r
 	}
-	if single != nil {
-		read(layer, single)
+	if v.One != nil {
+		read(layer, v.One)
 		return
 	}
-	for t, n := range seq {
+	for t, n := range v.Steps {
 		read(fmt.Sprintf("%s/t%d", layer, t), n)
 	}
-}
-
-// newCell builds the cell called name of a recurrent layer.
-func (n *Network) newCell(g *gorgonia.ExprGraph, l layer, name string) (rnn.Cell, error) {
-	var cell rnn.Cell
-	var err error
-	switch l.kind {
-	case lstmLayer, bilstmLayer:
-		cell, err = rnn.NewLSTM(g, n.params, name, l.in, l.hidden, l.cell...)
-	case gruLayer:
-		cell, err = rnn.NewGRU(g, n.params, name, l.in, l.hidden, l.cell...)
-	default:
-		cell, err = l.newCell(g, n.params, name, l.in, l.hidden)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if cell == nil || cell.InputSize() != l.in || cell.OutputSize() != l.hidden {
-		return nil, errors.Errorf("the cell %q takes %v features and outputs %v; the layer needs %d and %d",
-			name, sizeOf(cell, rnn.Cell.InputSize), sizeOf(cell, rnn.Cell.OutputSize), l.in, l.hidden)
-	}
-	return cell, nil
-}
-
-func sizeOf(c rnn.Cell, f func(rnn.Cell) int) any {
-	if c == nil {
-		return "no"
-	}
-	return f(c)
-}
-
-// buildRecurrent unrolls a recurrent layer over *seq, leaving its outputs in
-// *seq, or in *single with OutputMode last.
-func (n *Network) buildRecurrent(g *gorgonia.ExprGraph, p *program, l layer, seq *[]*gorgonia.Node, single **gorgonia.Node, masks []*gorgonia.Node) error {
-	opts := []rnn.UnrollOption{rnn.WithOutputMode(l.mode)}
-	if masks != nil {
-		opts = append(opts, rnn.WithMask(masks))
-	}
-	var outputs []*gorgonia.Node
-	// LSTM and GRU layers run on the fused path (one op per layer,
-	// hand-written backward pass), except in graphs that read gates by
-	// name.
-	fused := !p.key.observed
-	if l.kind.bidirectional() {
-		fwd, err := n.newCell(g, l, l.name+"/forward")
-		if err != nil {
-			return err
-		}
-		bwd, err := n.newCell(g, l, l.name+"/backward")
-		if err != nil {
-			return err
-		}
-		var u *rnn.BiUnrolled
-		fl, flok := fwd.(*rnn.LSTM)
-		bl, blok := bwd.(*rnn.LSTM)
-		fg, fgok := fwd.(*rnn.GRU)
-		bg, bgok := bwd.(*rnn.GRU)
-		switch {
-		case fused && flok && blok:
-			u, err = rnn.UnrollBidirectionalLSTM(fl, bl, *seq, l.merge, opts...)
-		case fused && fgok && bgok:
-			u, err = rnn.UnrollBidirectionalGRU(fg, bg, *seq, l.merge, opts...)
-		default:
-			u, err = rnn.UnrollBidirectional(fwd, bwd, *seq, l.merge, opts...)
-		}
-		if err != nil {
-			return err
-		}
-		p.recurrent = append(p.recurrent, u.Forward, u.Backward)
-		p.learnables = append(append(p.learnables, fwd.Learnables()...), bwd.Learnables()...)
-		outputs = u.Outputs
-	} else {
-		cell, err := n.newCell(g, l, l.name)
-		if err != nil {
-			return err
-		}
-		var u *rnn.Unrolled
-		lstm, lok := cell.(*rnn.LSTM)
-		gru, gok := cell.(*rnn.GRU)
-		switch {
-		case fused && lok:
-			u, err = rnn.UnrollLSTM(lstm, *seq, opts...)
-		case fused && gok:
-			u, err = rnn.UnrollGRU(gru, *seq, opts...)
-		default:
-			u, err = rnn.Unroll(cell, *seq, opts...)
-		}
-		if err != nil {
-			return err
-		}
-		p.recurrent = append(p.recurrent, u)
-		p.learnables = append(p.learnables, cell.Learnables()...)
-		outputs = u.Outputs
-	}
-	if l.mode != rnn.Sequence {
-		*single, *seq = outputs[0], nil
-	} else {
-		*seq = outputs
-	}
-	return nil
 }
 
 // compile differentiates a training graph and orders the nodes of a direct
@@ -552,10 +283,11 @@ func (p *program) close() {
 	}
 }
 
-// feed copies a batch into the program's input tensors: X one timestep at a
-// time, the mask, the initial states (zero, or carried from the previous
-// chunk), and with withTargets the one-hot labels or the responses.
-func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool) {
+// feed copies a prepared batch into the program's input tensors: X one
+// timestep at a time, the mask and the masks derived from it, the initial
+// states (zero, or carried from the previous chunk), and what the layers
+// asked for (targets, in training graphs).
+func (p *program) feed(bt *dataset.Batch, carried [][]float64) error {
 	f := bt.F
 	for t, in := range p.inputs {
 		fill(in, func(i int) float64 { return bt.X[((i/f)*bt.T+t)*f+i%f] })
@@ -563,9 +295,13 @@ func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool)
 			fill(p.masks[t], func(i int) float64 { return bt.Mask[i*bt.T+t] })
 		}
 	}
-	if p.foldedMask != nil {
-		b := bt.B
-		fill(p.foldedMask, func(i int) float64 { return bt.Mask[(i%b)*bt.T+i/b] })
+	p.hostMasks[0].val = bt.Mask
+	for k := 1; k < len(p.hostMasks); k++ {
+		h, from := &p.hostMasks[k], p.hostMasks[p.hostMasks[k].from]
+		var err error
+		if h.val, err = h.derive(from.val, from.steps); err != nil {
+			return errors.Wrapf(err, "graph: layer %q", h.layer)
+		}
 	}
 	for i, s := range p.initial {
 		if carried == nil {
@@ -574,53 +310,10 @@ func (p *program) feed(bt *dataset.Batch, carried [][]float64, withTargets bool)
 			fill(s, func(j int) float64 { return carried[i][j] })
 		}
 	}
-	if !withTargets {
-		return
+	for _, in := range p.feeds {
+		fill(in.t, func(i int) float64 { return in.fill(bt, i) })
 	}
-	// A per-sequence target applies in the chunk where the sequence ends.
-	ends := func(s int) bool { return bt.Ends == nil || bt.Ends[s] }
-	if p.weight != nil {
-		fill(p.weight, func(s int) float64 {
-			if ends(s) {
-				return 1
-			}
-			return 0
-		})
-	}
-	for t, target := range p.targets {
-		k := target.Shape()[1]
-		switch {
-		case bt.StepLabels != nil:
-			fill(target, func(i int) float64 {
-				if bt.StepLabels[(i/k)*bt.T+t] == i%k {
-					return stepWeight(bt, i/k, t)
-				}
-				return 0
-			})
-		case bt.StepResponses != nil:
-			fill(target, func(i int) float64 { return bt.StepResponses[((i/k)*bt.T+t)*k+i%k] })
-			fill(p.stepWeights[t], func(s int) float64 { return math.Sqrt(stepWeight(bt, s, t)) })
-		case bt.Labels != nil:
-			fill(target, func(i int) float64 {
-				if bt.Labels[i/k] == i%k && ends(i/k) {
-					return 1
-				}
-				return 0
-			})
-		default:
-			fill(target, func(i int) float64 { return bt.Responses[i] })
-		}
-	}
-}
-
-// stepWeight is the weight of timestep t of sequence s in a per-step loss:
-// 1/L, L the sequence's real steps in the batch, at a real step; 0 at
-// padding.
-func stepWeight(bt *dataset.Batch, s, t int) float64 {
-	if bt.Mask[s*bt.T+t] == 0 {
-		return 0
-	}
-	return 1 / float64(bt.Lengths[s])
+	return nil
 }
 
 // finalStates returns a copy of the final state values of the last run,

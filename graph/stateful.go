@@ -19,10 +19,8 @@ import (
 // bring the same number of sequences, in the same order; padding is
 // allowed and exact.
 func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error) {
-	for _, l := range n.layers {
-		if l.kind.bidirectional() {
-			return nil, errors.Errorf("graph: layer %q is bidirectional: it needs each sequence whole, so the network cannot keep state between calls", l.name)
-		}
+	if l := n.wholeSequence(); l != nil {
+		return nil, errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer reads it from its end), so the network cannot keep state between calls", l.name)
 	}
 	if b == nil {
 		return nil, errors.New("graph: nil batch")

@@ -52,7 +52,9 @@ func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, 
 	if err != nil {
 		return 0, shardRun{}, err
 	}
-	p.feed(b, carried, true)
+	if err := p.feed(b, carried); err != nil {
+		return 0, shardRun{}, err
+	}
 	defer p.reset()
 	if err := p.run(); err != nil {
 		p.zeroGrads()
@@ -183,7 +185,9 @@ func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.feed(b, carried, false)
+	if err := p.feed(b, carried); err != nil {
+		return nil, err
+	}
 	defer p.reset()
 	if err := p.run(); err != nil {
 		return nil, errors.Wrapf(err, "graph: predicting on the %v", p.key)
@@ -226,7 +230,9 @@ func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*te
 	if err != nil {
 		return nil, err
 	}
-	p.feed(b, carried, false)
+	if err := p.feed(b, carried); err != nil {
+		return nil, err
+	}
 	defer p.vm.Reset()
 	if err := p.vm.RunAll(); err != nil {
 		return nil, errors.Wrapf(err, "graph: activations on the %v", p.key)

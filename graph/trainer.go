@@ -58,7 +58,7 @@ func Train(ctx context.Context, net *Network, data dataset.Source, opts ...Train
 		return nil, nil, errors.Wrap(err, "graph: train")
 	}
 	baseRate := solver.LearnRate()
-	if net.layers[0].norm != dataset.NormNone && net.norm == nil {
+	if net.input.norm != dataset.NormNone && net.norm == nil {
 		if err := net.FitNormalization(data); err != nil {
 			return nil, nil, err
 		}

@@ -48,9 +48,24 @@ func (p *Params) checkSizes(names []string, shapes []tensor.Shape) error {
 		}
 		need += float64(values) * float64(8+p.dtype.Size())
 	}
+	if p.budget > 0 && p.values+int(need/float64(8+p.dtype.Size())) > p.budget {
+		return errors.Errorf("nodes: params: learnables %s of shapes %v would bring the store to more than its budget of %d values",
+			strings.Join(names, ", "), shapes, p.budget)
+	}
 	if mem := physicalMemory(); mem > 0 && need > float64(mem) {
 		return errors.Errorf("nodes: params: learnables %s of shapes %v need %.3g GiB to create, more than this machine's %.3g GiB of memory: they cannot be allocated (use fewer units)",
 			strings.Join(names, ", "), shapes, need/math.Exp2(30), float64(mem)/math.Exp2(30))
 	}
 	return nil
+}
+
+// SetBudget bounds the number of values that the learnables of the store
+// may hold in all (0: no bound, the default): creating one beyond it is an
+// error, before anything is allocated. A reader of saved learnables sets it
+// to what the file holds, so that a corrupt or hostile description cannot
+// make it allocate more.
+func (p *Params) SetBudget(values int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.budget = values
 }

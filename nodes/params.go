@@ -27,6 +27,9 @@ type Params struct {
 	rng     *rand.Rand
 	tensors map[string]*tensor.Dense
 	nodes   map[*gorgonia.ExprGraph]map[string]*gorgonia.Node
+	// values counts the values of the learnables; budget bounds it (0: no
+	// bound).
+	values, budget int
 }
 
 // NewParams returns an empty store whose learnables have the given dtype
@@ -136,6 +139,7 @@ func (p *Params) Node(g *gorgonia.ExprGraph, name string, shape tensor.Shape, in
 		t = newDense(p.dtype, shape)
 		copyInto(t, vals)
 		p.tensors[name] = t
+		p.values += len(vals)
 	}
 	byName := p.nodes[g]
 	if byName == nil {
