@@ -30,7 +30,6 @@ const (
 	checkpointVersion = 2
 )
 
-
 // SaveOption configures Save and SaveFile.
 type SaveOption func(*saveConfig)
 

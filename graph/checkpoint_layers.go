@@ -70,9 +70,9 @@ func encodeLayer(i int, l netLayer) (json.RawMessage, error) {
 // savedLayer is a layer's JSON object split into what the checkpoint says
 // of it and its fields.
 type savedLayer struct {
-	kind, name              string
-	inputSize, outputSize   *int
-	fields                  json.RawMessage
+	kind, name            string
+	inputSize, outputSize *int
+	fields                json.RawMessage
 }
 
 // decodeLayerObject splits a layer's JSON object.
@@ -202,5 +202,3 @@ func checkSavedSizes(ls []netLayer, saved []savedLayer) error {
 
 // withBudget bounds the values of the learnables NewNetwork creates.
 func withBudget(values int) Option { return func(c *netConfig) { c.budget = values } }
-
-

@@ -22,8 +22,8 @@ func ClassificationOutput(opts ...LayerOption) Layer {
 	return &classificationOutput{newBase("classification-output", "Classification Output", "classoutput", o, err)}
 }
 
-func (l *classificationOutput) Spec() LayerSpec    { return l.spec(nil) }
-func (l *classificationOutput) classifies() bool   { return true }
+func (l *classificationOutput) Spec() LayerSpec     { return l.spec(nil) }
+func (l *classificationOutput) classifies() bool    { return true }
 func (l *classificationOutput) takesProbabilities() {}
 
 func (l *classificationOutput) Output(in Shape) (Shape, error) {

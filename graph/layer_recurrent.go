@@ -35,7 +35,9 @@ type recurrentLayer struct {
 func Recurrent(outputs int, newCell CellFactory, opts ...LayerOption) Layer {
 	o, err := declare("Recurrent", opts, optMode, optCellType)
 	l := &recurrentLayer{base: newBase("recurrent", "Recurrent", "rnn", o, err), hidden: outputs, opts: o, newCell: newCell, costly: true}
-	l.fields = func() any { return customCellFields{HiddenUnits: ptr(l.hidden), CellType: ptr(o.cellType), OutputMode: ptr(o.mode.String())} }
+	l.fields = func() any {
+		return customCellFields{HiddenUnits: ptr(l.hidden), CellType: ptr(o.cellType), OutputMode: ptr(o.mode.String())}
+	}
 	return l
 }
 

@@ -15,7 +15,7 @@ func ReLU(opts ...LayerOption) Layer {
 	return &reluLayer{newBase("relu", "ReLU", "relu", o, err)}
 }
 
-func (l *reluLayer) Spec() LayerSpec             { return l.spec(nil) }
+func (l *reluLayer) Spec() LayerSpec                { return l.spec(nil) }
 func (l *reluLayer) Output(in Shape) (Shape, error) { return in, nil }
 
 func (l *reluLayer) Build(b *Builder, in Value) (Value, error) {

@@ -21,21 +21,21 @@ type LayerOption func(*layerOptions)
 // layerOptions holds the values of every layer option and which were
 // given; each layer reads those it takes.
 type layerOptions struct {
-	name                                string
-	mode                                rnn.OutputMode
-	merge                               rnn.MergeMode
-	gate, state                         nodes.Activation
-	reset                               rnn.ResetGateMode
-	inputInit, recurrentInit, biasInit  nodes.Initializer
-	cellType                            string
-	norm                                dataset.Normalization
-	pad, stride                         []int
-	samePadding, causalPadding          bool
-	dilation                            int
-	epsilon, meanDecay, varianceDecay   float64
-	weights                             []float64
-	given                               options.Given
-	nilOption                           bool
+	name                               string
+	mode                               rnn.OutputMode
+	merge                              rnn.MergeMode
+	gate, state                        nodes.Activation
+	reset                              rnn.ResetGateMode
+	inputInit, recurrentInit, biasInit nodes.Initializer
+	cellType                           string
+	norm                               dataset.Normalization
+	pad, stride                        []int
+	samePadding, causalPadding         bool
+	dilation                           int
+	epsilon, meanDecay, varianceDecay  float64
+	weights                            []float64
+	given                              options.Given
+	nilOption                          bool
 }
 
 // The names of the options, as errors give them.
@@ -292,7 +292,9 @@ func (l base) namePrefix() string      { return l.prefix }
 func (l base) declarationError() error { return l.err }
 
 // spec returns the layer's spec with the given fields.
-func (l base) spec(fields any) LayerSpec { return LayerSpec{Kind: l.kind, Name: l.name, Fields: fields} }
+func (l base) spec(fields any) LayerSpec {
+	return LayerSpec{Kind: l.kind, Name: l.name, Fields: fields}
+}
 
 // Describe is the default description: none.
 func (l base) Describe(in, out Shape) string { return "" }
