@@ -70,9 +70,10 @@ type stHeaderEntry struct {
 }
 
 // writeSafetensors writes the tensors, in the order given, and the metadata,
-// to which it adds the checksums of the tensors and the header. The header is padded with spaces to a multiple of 8 bytes, as the
-// reference implementation does, so that the data of 8-byte types is aligned
-// in a file mapped into memory.
+// to which it adds the checksums of the tensors and the header. The header
+// is padded with spaces to a multiple of 8 bytes, as the reference
+// implementation does, so that the data of 8-byte types is aligned in a
+// file mapped into memory.
 func writeSafetensors(w io.Writer, tensors []stTensor, metadata map[string]string) error {
 	header := make(map[string]any, len(tensors)+1)
 	var off uint64
