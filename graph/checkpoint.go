@@ -123,7 +123,8 @@ func WithCellFactory(cellType string, f CellFactory) LoadOption {
 // Metadata (every value a string, as the container requires):
 //
 //	format         "seqgraph-checkpoint"
-//	version        "1"; a reader refuses a newer version
+//	version        "2"; a reader refuses a newer version, and reads
+//	               version 1, which had no checksums
 //	network        JSON: {"dtype": "float32", "seed": 1,
 //	               "classNames": [...], "layers": [...]}, each layer an
 //	               object with its kind ("lstm"), name, the arguments of its
@@ -133,6 +134,10 @@ func WithCellFactory(cellType string, f CellFactory) LoadOption {
 //	               when the network has none)
 //	training       JSON {"epoch": 3, "iteration": 120}, when saved
 //	               WithTrainingState
+//	tensorCRC32C   JSON {"<tensor>": "<8 hex digits>"}: each tensor's
+//	               CRC-32C
+//	headerCRC32C   the CRC-32C of the header length and the header, taken
+//	               with these 8 hex digits as "00000000"
 //
 // docs/checkpoints.md lists every layer's fields. Load rebuilds the layer
 // array with this package's constructors and options, makes the network
@@ -253,7 +258,9 @@ func createTemp(dir, base string) (*os.File, string, error) {
 }
 
 // Load reads a checkpoint written by Save and returns the network, ready to
-// predict or to train on. Custom cells need WithCellFactory.
+// predict or to train on. Custom cells need WithCellFactory. It verifies
+// the checkpoint's checksums and refuses a corrupt one, naming the tensor
+// or saying that the header is corrupt.
 func Load(r io.Reader, opts ...LoadOption) (*Network, error) {
 	n, _, err := LoadWithState(r, opts...)
 	return n, err
@@ -484,6 +491,9 @@ func load(r io.Reader, size int64, opts []LoadOption) (*Network, *TrainingState,
 		return nil, nil, errors.Errorf("version %q is not a version number", meta["version"])
 	case version > checkpointVersion:
 		return nil, nil, errors.Errorf("version %d was written by a newer seqgraph; this one reads version %d", version, checkpointVersion)
+	}
+	if err := requireChecksums(meta, version); err != nil {
+		return nil, nil, err
 	}
 	byName := make(map[string]stTensor, len(tensors))
 	for _, t := range tensors {

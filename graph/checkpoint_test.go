@@ -763,6 +763,9 @@ func TestSafetensorsLayout(t *testing.T) {
 	if meta["format"] != "seqgraph-checkpoint" || meta["version"] != strconv.Itoa(checkpointVersion) || meta["training"] != `{"epoch":1,"iteration":2}` {
 		t.Errorf("metadata %v", meta)
 	}
+	if len(meta[metaHeaderCRC]) != 8 || !strings.HasPrefix(meta[metaTensorCRC], `{"fc1/Bias":"`) {
+		t.Errorf("checksums %q and %q", meta[metaHeaderCRC], meta[metaTensorCRC])
+	}
 }
 
 // TestLoadTruncated truncates a checkpoint at every length.
@@ -1057,6 +1060,15 @@ func TestWriteCheckpointFixtures(t *testing.T) {
 		meta["version"] = strconv.Itoa(checkpointVersion + 1)
 		return ts
 	}))
+	// A bit flipped in a tensor's bytes, which version 1 could not see.
+	flipped := bytes.Clone(small)
+	flipped[len(flipped)-3] ^= 0x10
+	seed("flipped-tensor-bit", flipped)
+	v1, err := os.ReadFile(filepath.Join(fixtureDir, "v1", "go_lstm_float32.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed("version-1", v1)
 	seed("wrong-shape", rewrite(t, small, editTensor("fc1/Weights", func(t *stTensor) { t.shape = []int{4} })))
 	seed("huge-layer", rewrite(t, small, editNetwork(func(net map[string]any) { layerOf(net, 1)["hiddenUnits"] = 1 << 20 })))
 	seed("extra-tensor", rewrite(t, small, func(ts []stTensor, _ map[string]string) []stTensor {
@@ -1118,17 +1130,34 @@ func fixtureBatch(t *testing.T, fx fixtureIO) *dataset.Batch {
 
 // TestLoadCheckpointFixtures loads the checkpoints that torch_roundtrip.py
 // wrote from PyTorch models, and those that this package wrote, and checks
-// that they predict the probabilities written beside them.
+// that they predict the probabilities written beside them. The script
+// writes version 1, without checksums, and so did this package before
+// version 2: testdata/checkpoint/v1 keeps its checkpoints of then, which
+// TestWriteCheckpointFixtures does not rewrite.
 func TestLoadCheckpointFixtures(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		tol  float64
+		name    string
+		tol     float64
+		version string
 	}{
-		{"torch_lstm_float32", 1e-6}, {"torch_lstm_float64", 1e-12},
-		{"go_lstm_float32", 1e-6}, {"go_lstm_float64", 1e-12},
+		{"torch_lstm_float32", 1e-6, "1"}, {"torch_lstm_float64", 1e-12, "1"},
+		{"v1/go_lstm_float32", 1e-6, "1"}, {"v1/go_lstm_float64", 1e-12, "1"},
+		{"go_lstm_float32", 1e-6, "2"}, {"go_lstm_float64", 1e-12, "2"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			base := filepath.Join(fixtureDir, c.name)
+			data, err := os.ReadFile(base + ".safetensors")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, meta, err := readSafetensors(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, hasCRC := meta[metaTensorCRC]
+			if meta["version"] != c.version || hasCRC != (c.version != "1") {
+				t.Fatalf("version %q, checksums %v; want version %s, with checksums from version 2", meta["version"], hasCRC, c.version)
+			}
 			net, err := LoadFile(base + ".safetensors")
 			if err != nil {
 				t.Fatal(err)

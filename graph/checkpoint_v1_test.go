@@ -20,11 +20,14 @@ import (
 func TestLoadVersion1Checkpoints(t *testing.T) {
 	dir := filepath.Join(fixtureDir, "v1")
 	files, err := filepath.Glob(filepath.Join(dir, "*.safetensors"))
-	if err != nil || len(files) < 10 {
-		t.Fatalf("%d version-1 fixtures in %s (%v); want the 10 that were written", len(files), dir, err)
+	if err != nil || len(files) < 12 {
+		t.Fatalf("%d version-1 fixtures in %s (%v); want the 12 that were written", len(files), dir, err)
 	}
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".safetensors")
+		if strings.HasPrefix(name, "go_lstm_") {
+			continue // the PyTorch round trip's fixtures, which TestLoadVersion1 loads
+		}
 		t.Run(name, func(t *testing.T) {
 			var fx struct {
 				Batch       *dataset.Batch `json:"batch"`

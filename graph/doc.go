@@ -36,7 +36,7 @@
 // and returns the history; a progress bar shows it on a terminal. Classify,
 // Predict, PredictAndUpdateState, ClassifyAndUpdateState and Forecast are
 // MATLAB's inference functions. Save and Load keep a network in a
-// safetensors checkpoint (docs/checkpoints.md). Packages graph/metrics and
+// safetensors checkpoint, checksummed (docs/checkpoints.md). Packages graph/metrics and
 // graph/plot compute and draw the results.
 //
 // One seed (WithSeed, and the batcher's) gives a bit-identical training run.

@@ -28,6 +28,10 @@ import (
 // and F64 tensors whose byte ranges cover the data section without gaps,
 // overlaps or trailing bytes (as the format requires, so that no file is
 // also something else), and a header of JSON without duplicate keys.
+//
+// seqgraph adds two metadata entries, the CRC-32C checksums of every
+// tensor's bytes and of the header (integrity.go); the reader verifies them
+// when a file has them.
 
 const (
 	// stMaxHeader is the largest header read, the limit of the reference
@@ -65,10 +69,11 @@ type stHeaderEntry struct {
 	DataOffsets []uint64 `json:"data_offsets"`
 }
 
-// writeSafetensors writes the tensors, in the order given, and the metadata.
-// The header is padded with spaces to a multiple of 8 bytes, as the
-// reference implementation does, so that the data of 8-byte types is aligned
-// in a file mapped into memory.
+// writeSafetensors writes the tensors, in the order given, and the metadata,
+// to which it adds the checksums of the tensors and the header. The header
+// is padded with spaces to a multiple of 8 bytes, as the reference
+// implementation does, so that the data of 8-byte types is aligned in a
+// file mapped into memory.
 func writeSafetensors(w io.Writer, tensors []stTensor, metadata map[string]string) error {
 	header := make(map[string]any, len(tensors)+1)
 	var off uint64
@@ -92,10 +97,13 @@ func writeSafetensors(w io.Writer, tensors []stTensor, metadata map[string]strin
 		header[t.name] = stHeaderEntry{Dtype: t.dtype, Shape: shape, DataOffsets: []uint64{off, off + uint64(len(t.data))}}
 		off += uint64(len(t.data))
 	}
-	if len(metadata) > 0 {
-		header[stMetadata] = metadata
+	metadata, err := withChecksums(tensors, metadata)
+	if err != nil {
+		return err
 	}
-	// Marshal sorts map keys: the same tensors give the same bytes.
+	header[stMetadata] = metadata
+	// Marshal sorts map keys, and writes no spaces: the same tensors give
+	// the same bytes, and the header checksum's entry is found by its bytes.
 	h, err := json.Marshal(header)
 	if err != nil {
 		return errors.Wrap(err, "safetensors: header")
@@ -105,6 +113,9 @@ func writeSafetensors(w io.Writer, tensors []stTensor, metadata map[string]strin
 	}
 	var n [8]byte
 	binary.LittleEndian.PutUint64(n[:], uint64(len(h)))
+	if err := sealHeader(n[:], h); err != nil {
+		return err
+	}
 	if _, err := w.Write(n[:]); err != nil {
 		return errors.Wrap(err, "safetensors: writing the header length")
 	}
@@ -123,7 +134,8 @@ func writeSafetensors(w io.Writer, tensors []stTensor, metadata map[string]strin
 // tensors in the order of their data and its metadata (nil if none). total
 // is the file's size when the caller knows it (a file on disk), or -1. The
 // memory it takes grows with the bytes actually read, never with a length
-// that the file claims.
+// that the file claims. It verifies the checksums of the header and of every
+// tensor when the file has them.
 func readSafetensors(r io.Reader, total int64) ([]stTensor, map[string]string, error) {
 	var lenBuf [8]byte
 	if n, err := io.ReadFull(r, lenBuf[:]); err != nil {
@@ -143,6 +155,10 @@ func readSafetensors(r io.Reader, total int64) ([]stTensor, map[string]string, e
 	if uint64(len(header)) < hlen {
 		return nil, nil, errors.Errorf("truncated: the header is %d bytes, only %d follow", hlen, len(header))
 	}
+	checked, err := verifyHeader(lenBuf[:], header)
+	if err != nil {
+		return nil, nil, err
+	}
 	entries, metadata, err := parseSafetensorsHeader(header)
 	if err != nil {
 		return nil, nil, err
@@ -158,6 +174,9 @@ func readSafetensors(r io.Reader, total int64) ([]stTensor, map[string]string, e
 	tensors := make([]stTensor, len(entries))
 	for i, e := range entries {
 		tensors[i] = stTensor{name: e.name, dtype: e.dtype, shape: e.shape, data: data[e.begin:e.end:e.end]}
+	}
+	if err := verifyTensors(tensors, metadata, checked); err != nil {
+		return nil, nil, err
 	}
 	return tensors, metadata, nil
 }

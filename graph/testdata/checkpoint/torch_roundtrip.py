@@ -24,7 +24,10 @@ Commands (DIR defaults to this script's folder):
     /usr/bin/python3 torch_roundtrip.py check [DIR]
         Go -> PyTorch: reads each DIR/go_lstm_<dtype>.safetensors that seqgraph
         wrote (SEQGRAPH_WRITE_FIXTURES=1 go test ./graph -run
-        TestWriteCheckpointFixtures), builds the PyTorch model from it, runs
+        TestWriteCheckpointFixtures), verifies its CRC-32C checksums as
+        docs/checkpoints.md says (version 2; version 1 files have none:
+        DIR = v1 checks seqgraph's checkpoints of version 1), builds the
+        PyTorch model from it, runs
         the inputs of DIR/go_lstm_<dtype>.json through it and compares its
         probabilities with seqgraph's, written beside them. It prints the
         largest difference and fails above 1e-6 (float32) or 1e-12 (float64).
@@ -32,7 +35,8 @@ Commands (DIR defaults to this script's folder):
     /usr/bin/python3 torch_roundtrip.py write [DIR]
         PyTorch -> Go: makes a PyTorch model of each dtype with random
         weights, writes it as DIR/torch_lstm_<dtype>.safetensors in seqgraph's
-        format, and its inputs and probabilities as DIR/torch_lstm_<dtype>.json,
+        format of version 1 (without checksums, so that package graph's tests
+        have version 1 files from a writer other than seqgraph), and its inputs and probabilities as DIR/torch_lstm_<dtype>.json,
         which TestLoadCheckpointFixtures in package graph checks.
 
 The JSON beside a checkpoint is {"dtype": ..., "inputs": [T x F sequences],
@@ -52,7 +56,8 @@ import sys
 import torch
 
 FORMAT = "seqgraph-checkpoint"
-VERSION = 2  # the newest checkpoint version this script reads and the one it writes
+READ_VERSION = 2   # the newest version read
+WRITE_VERSION = 1  # the version written: no checksums
 DTYPES = {"float32": (torch.float32, "F32", "f", 4, 1e-6),
           "float64": (torch.float64, "F64", "d", 8, 1e-12)}
 BY_ST_DTYPE = {v[1]: k for k, v in DTYPES.items()}
@@ -70,6 +75,7 @@ def read_safetensors(path):
     header = json.loads(data[8:8 + n].decode("utf-8"))
     body = data[8 + n:]
     metadata = header.pop("__metadata__", {})
+    verify_checksums(path, data[:8 + n], header, metadata, body)
     tensors, end = {}, 0
     for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"]):
         begin, stop = e["data_offsets"]
@@ -84,6 +90,49 @@ def read_safetensors(path):
     if end != len(body):
         raise ValueError(f"{path}: {len(body) - end} bytes after the tensors")
     return tensors, metadata
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC32C_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    """CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial value
+    and final XOR 0xFFFFFFFF) of data, as 8 lowercase hex digits."""
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC32C_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return f"{c ^ 0xFFFFFFFF:08x}"
+
+
+def verify_checksums(path, head, header, metadata, body):
+    """Checks the checksums of a version 2 checkpoint, as docs/checkpoints.md
+    describes them: head is the file's first 8 + N bytes."""
+    if int(metadata.get("version", "0")) < 2:
+        return
+    key = b'"headerCRC32C":"'
+    at = head.find(key) + len(key)
+    if at < len(key) or head.find(key, at) >= 0:
+        raise ValueError(f"{path}: headerCRC32C is missing or twice")
+    stored = head[at:at + 8].decode("ascii")
+    if crc32c(head[:at] + b"00000000" + head[at + 8:]) != stored or metadata["headerCRC32C"] != stored:
+        raise ValueError(f"{path}: the header's CRC-32C does not match")
+    sums = json.loads(metadata["tensorCRC32C"])
+    if set(sums) != set(header):
+        raise ValueError(f"{path}: tensorCRC32C names other tensors than the header")
+    for name, e in header.items():
+        begin, stop = e["data_offsets"]
+        if crc32c(body[begin:stop]) != sums[name]:
+            raise ValueError(f"{path}: tensor {name}: its CRC-32C does not match")
 
 
 def write_safetensors(path, tensors, metadata):
@@ -149,7 +198,7 @@ def check(folder):
     for dtype_name, (dtype, _, _, _, tol) in DTYPES.items():
         base = os.path.join(folder, f"go_lstm_{dtype_name}")
         tensors, meta = read_safetensors(base + ".safetensors")
-        if meta.get("format") != FORMAT or int(meta.get("version", "0")) > VERSION:
+        if meta.get("format") != FORMAT or int(meta.get("version", "0")) > READ_VERSION:
             raise ValueError(f"{base}: format {meta.get('format')} version {meta.get('version')}")
         network = json.loads(meta["network"])
         if network["dtype"] != dtype_name:
@@ -205,7 +254,7 @@ def write(folder):
                 {"kind": "classification-output", "name": "classoutput1", "inputSize": k, "outputSize": k},
             ],
         }
-        meta = {"format": FORMAT, "version": str(VERSION), "network": json.dumps(network, separators=(",", ":"))}
+        meta = {"format": FORMAT, "version": str(WRITE_VERSION), "network": json.dumps(network, separators=(",", ":"))}
         base = os.path.join(folder, f"torch_lstm_{dtype_name}")
         write_safetensors(base + ".safetensors", tensors, meta)
         with open(base + ".json", "w") as fp:
