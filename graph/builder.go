@@ -144,9 +144,10 @@ func (b *Builder) FoldedMask(m Mask) *gorgonia.Node {
 	if m.host > 0 {
 		name = fmt.Sprintf("%s/mask%d/folded", b.name, m.host)
 	}
-	host, steps, batch := &b.p.hostMasks[m.host], len(m.Steps), b.key.batch
+	// The program's host masks may grow after this: read them by index.
+	p, k, steps, batch := b.p, m.host, len(m.Steps), b.key.batch
 	n := b.Input(name, []int{steps * batch}, func(_ *dataset.Batch, i int) float64 {
-		return host.val[(i%batch)*steps+i/batch]
+		return p.hostMasks[k].val[(i%batch)*steps+i/batch]
 	})
 	if b.foldedMasks == nil {
 		b.foldedMasks = make(map[int]*gorgonia.Node)
@@ -168,11 +169,11 @@ func (b *Builder) DeriveMask(m Mask, steps int, derive func(mask []float64, inSt
 	}
 	k := len(b.p.hostMasks)
 	b.p.hostMasks = append(b.p.hostMasks, hostMask{from: m.host, steps: steps, derive: derive, layer: b.name})
-	host, batch := &b.p.hostMasks[k], b.key.batch
+	p, batch := b.p, b.key.batch
 	out := Mask{host: k, Steps: make([]*gorgonia.Node, steps)}
 	for t := range out.Steps {
 		out.Steps[t] = b.Input(fmt.Sprintf("%s/mask%d/t%d", b.name, k, t), []int{batch}, func(_ *dataset.Batch, i int) float64 {
-			return host.val[i*steps+t]
+			return p.hostMasks[k].val[i*steps+t]
 		})
 	}
 	return out

@@ -163,7 +163,7 @@ func (n *Network) checkChunks(b *dataset.Batch) error {
 		return errors.Errorf("graph: chunk %d of %d", b.Chunk, b.Chunks)
 	}
 	if l := n.wholeSequence(); l != nil {
-		return errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer reads it from its end), so it cannot run on chunks of split sequences (use SequenceLength longest or shortest)", l.name)
+		return errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer, a convolution or pooling over time), so it cannot run on chunks of split sequences (use SequenceLength longest or shortest)", l.name)
 	}
 	return nil
 }

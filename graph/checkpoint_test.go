@@ -433,6 +433,9 @@ func TestBuiltinKindsDecodeTheirSpecs(t *testing.T) {
 		Convolution2D(3, 2, 4, WithPadding(1, 0), WithStride(2, 1)), Convolution2D(3, 3, 2, WithSamePadding()),
 		BatchNormalization(WithEpsilon(1e-3), WithDecay(0.2, 0.3)), ReLU(), SequenceUnfolding(), Flatten(),
 		FullyConnected(7), Softmax(), ClassificationOutput(), RegressionOutput(),
+		Convolution1D(3, 5, WithCausalPadding(), WithDilation(2)), Convolution1D(2, 4, WithPadding(1, 0), WithStride(2)),
+		MaxPooling1D(2, WithStride(2)), AveragePooling1D(3, WithSamePadding()), GlobalMaxPooling1D(), GlobalAveragePooling1D(),
+		WordEmbedding(4, 10), LayerNormalization(WithEpsilon(1e-3)),
 	}
 	seen := map[string]bool{"recurrent": true, "bidirectional": true} // need a cell factory: TestCheckpointRoundTrip
 	for _, l := range layers {

@@ -161,12 +161,41 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	// so that they exist (and can be read or set) before any training, and
 	// so that the initial weights depend on the seed alone.
 	g := gorgonia.NewGraph()
-	if _, err := n.build(g, programKey{batch: 1, steps: 1}); err != nil {
+	if _, err := n.build(g, programKey{batch: 1, steps: n.creationSteps()}); err != nil {
 		return nil, err
 	}
 	p.Forget(g)
 	p.SetBudget(0)
 	return n, nil
+}
+
+// creationSteps returns the length of the graph that creates the
+// learnables: one step, or the fewest (a power of two) that every layer
+// over time takes (a convolution without padding needs its filter's span).
+func (n *Network) creationSteps() int {
+	for steps := 1; steps < 1<<16; steps *= 2 {
+		t, fits := steps, true
+		for _, l := range n.layers {
+			if w, ok := l.Layer.(timeWindow); ok {
+				var err error
+				if t, err = w.stepsOut(t); err != nil || t < 1 {
+					fits = false
+					break
+				}
+			}
+		}
+		if fits {
+			return steps
+		}
+	}
+	return 1 // too long for any batch: building says why
+}
+
+// timeWindow is a layer over time whose output has fewer steps than its
+// input, or none when its input is too short for its window.
+type timeWindow interface {
+	Layer
+	stepsOut(steps int) (int, error)
 }
 
 // statsLayer is a layer whose running statistics the network keeps (batch
@@ -307,7 +336,8 @@ func (n *Network) IsClassifier() bool {
 func (n *Network) String() string {
 	var b strings.Builder
 	for i, l := range n.layers {
-		fmt.Fprintf(&b, "%3d  %-18s %-22s %s\n", i+1, l.name, titleOf(l.Layer), l.describe())
+		line := fmt.Sprintf("%3d  %-18s %-22s %s", i+1, l.name, titleOf(l.Layer), l.describe())
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	return b.String()
 }

@@ -20,7 +20,7 @@ import (
 // allowed and exact.
 func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error) {
 	if l := n.wholeSequence(); l != nil {
-		return nil, errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer reads it from its end), so the network cannot keep state between calls", l.name)
+		return nil, errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer, a convolution or pooling over time), so the network cannot keep state between calls", l.name)
 	}
 	if b == nil {
 		return nil, errors.New("graph: nil batch")

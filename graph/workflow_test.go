@@ -109,6 +109,14 @@ func workflowTasks() []workflowTask {
 		{name: "video", layers: video, data: labelData(k, true)},
 		{name: "chunked-label", layers: classifier(LSTM(h, WithOutputMode(rnn.Last))), data: labelData(k, false), seqLen: 3},
 		{name: "chunked-steps", layers: regressor(2, LSTM(h)), data: stepResponseData, seqLen: 3, perStep: true},
+		// MATLAB's "Sequence Classification Using 1-D Convolutions".
+		{name: "conv1d", layers: classifier(Convolution1D(3, 4, WithCausalPadding()), ReLU(), LayerNormalization(),
+			Convolution1D(2, 4, WithCausalPadding(), WithDilation(2)), ReLU(), GlobalAveragePooling1D()), data: labelData(k, false)},
+		{name: "pooling", layers: classifier(MaxPooling1D(2, WithStride(2), WithSamePadding()), LSTM(h, WithOutputMode(rnn.Last))), data: labelData(k, false)},
+		{name: "per-step-conv1d", layers: regressor(2, Convolution1D(3, 4, WithSamePadding()), AveragePooling1D(2, WithCausalPadding()), LSTM(h)),
+			data: stepResponseData, perStep: true},
+		{name: "word-embedding", layers: classifier(WordEmbedding(3, 7), LSTM(h, WithOutputMode(rnn.Last))), data: tokenData(k, 7)},
+		{name: "word-embedding-pooled", layers: classifier(WordEmbedding(3, 7), GlobalMaxPooling1D()), data: tokenData(k, 7)},
 	}
 }
 
@@ -146,6 +154,31 @@ func labelData(k int, video bool) func(t *testing.T, lengths []int, _ tensor.Dty
 			f, opts = workflowFrame.Size(), []dataset.SetOption{dataset.WithFrame(workflowFrame)}
 		}
 		src, err := dataset.NewClassification(workflowSequences(t, lengths, f, means), labels, k, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+}
+
+// tokenData: sequence i has class i%k and token indices in [1, vocabulary)
+// that lean towards its class.
+func tokenData(k, vocabulary int) func(t *testing.T, lengths []int, _ tensor.Dtype) dataset.Source {
+	return func(t *testing.T, lengths []int, _ tensor.Dtype) dataset.Source {
+		rng := rand.New(rand.NewPCG(uint64(len(lengths)), 9))
+		seqs, labels := make([]dataset.Sequence, len(lengths)), make([]int, len(lengths))
+		for i, l := range lengths {
+			labels[i] = i % k
+			rows := make([][]float64, l)
+			for j := range rows {
+				rows[j] = []float64{float64(1 + (2*labels[i]+rng.IntN(2))%(vocabulary-1))}
+			}
+			var err error
+			if seqs[i], err = dataset.NewSequence(rows); err != nil {
+				t.Fatal(err)
+			}
+		}
+		src, err := dataset.NewClassification(seqs, labels, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -414,6 +447,12 @@ func workflowForecast(t *testing.T, net *Network, data dataset.Source) {
 	}
 	net.ResetState()
 	f, err := net.Forecast(b, 3)
+	if whole := net.wholeSequence(); whole != nil {
+		if err == nil || !strings.Contains(err.Error(), "cannot keep state") {
+			t.Fatalf("forecasting with layer %q, which reads sequences whole: error %v", whole.name, err)
+		}
+		return
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
