@@ -41,7 +41,7 @@ func TestTimeLayerGradients(t *testing.T) {
 		"conv1d strided, max pooling, lstm": {append([]Layer{SequenceInput(2), Convolution1D(2, 3, WithStride(2), WithSamePadding()),
 			MaxPooling1D(2, WithPadding(1, 0)), LSTM(2, WithOutputMode(rnn.Last))}, head...), labelled},
 		"average pooling, global max": {append([]Layer{SequenceInput(2), AveragePooling1D(2, WithSamePadding()), GlobalMaxPooling1D()}, head...), labelled},
-		"word embedding": {append([]Layer{SequenceInput(1), WordEmbedding(3, 6), GRU(2, WithOutputMode(rnn.Last))}, head...), tokenSet},
+		"word embedding":              {append([]Layer{SequenceInput(1), WordEmbedding(3, 6), GRU(2, WithOutputMode(rnn.Last))}, head...), tokenSet},
 	}
 	for name, c := range cases {
 		for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {

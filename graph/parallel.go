@@ -52,27 +52,45 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	if err != nil {
 		return 0, nil, err
 	}
-	workers = min(workers, b.B)
+	runs, losses, err := n.runShards(b, min(workers, b.B))
+	zeroAll := func() {
+		for _, r := range runs {
+			if r.p != nil {
+				r.p.zeroGrads()
+			}
+		}
+	}
+	if err != nil {
+		zeroAll()
+		return 0, nil, err
+	}
+	loss, err := gatherGradients(runs, losses, b.B)
+	if err == nil {
+		err = errors.Wrap(solver.Step(runs[0].p.valueGrads), "graph: parallel train step: solver")
+	}
+	if err != nil {
+		zeroAll()
+		return loss, nil, err
+	}
+	return loss, runs, nil
+}
+
+// runShards runs the forward and backward pass of an equal share of the
+// prepared batch b on each of workers networks (n and its workers), at
+// once, and returns what each ran and its loss.
+func (n *Network) runShards(b *dataset.Batch, workers int) ([]shardRun, []float64, error) {
 	for len(n.workers) < workers-1 {
 		n.workers = append(n.workers, n.worker())
 	}
-	type result struct {
-		loss float64
-		p    *program
-		b    *dataset.Batch
-		err  error
-	}
-	results := make([]result, workers)
-	var wg sync.WaitGroup
+	runs, losses, errs := make([]shardRun, workers), make([]float64, workers), make([]error, workers)
 	run := func(w int) {
-		from, to := w*b.B/workers, (w+1)*b.B/workers
 		net := n
 		if w > 0 {
 			net = n.workers[w-1]
 		}
-		loss, run, err := net.forwardBackward(shardOf(b, from, to))
-		results[w] = result{loss, run.p, run.b, err}
+		losses[w], runs[w], errs[w] = net.forwardBackward(shardOf(b, w*b.B/workers, (w+1)*b.B/workers))
 	}
+	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -84,49 +102,39 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	// wait.
 	run(0)
 	wg.Wait()
-	zeroAll := func() {
-		for _, r := range results {
-			if r.p != nil {
-				r.p.zeroGrads()
-			}
+	for w, err := range errs {
+		if err != nil {
+			return runs, losses, errors.Wrapf(err, "graph: parallel train step: worker %d", w)
 		}
 	}
+	return runs, losses, nil
+}
+
+// gatherGradients returns the loss of a batch of size sequences from its
+// shards' runs and losses, and gathers their gradients into the first
+// run's. Each worker's gradient is that of its own mean loss: weighting by
+// the share of the batch gives the gradient of the batch's mean loss.
+func gatherGradients(runs []shardRun, losses []float64, size int) (float64, error) {
 	var loss float64
-	for w, r := range results {
-		if r.err != nil {
-			zeroAll()
-			return 0, nil, errors.Wrapf(r.err, "graph: parallel train step: worker %d", w)
-		}
-		loss += r.loss * float64(r.p.key.batch) / float64(b.B)
+	for w, r := range runs {
+		loss += losses[w] * float64(r.p.key.batch) / float64(size)
 	}
-	for _, r := range results {
+	for _, r := range runs {
 		if err := r.p.checkFinite(loss); err != nil {
-			zeroAll()
-			return loss, nil, err
+			return loss, err
 		}
 	}
-	// Each worker's gradient is that of its own mean loss: weighting by
-	// the share of the batch gives the gradient of the batch's mean loss,
-	// gathered into worker 0's gradient tensors for the solver.
-	p0 := results[0].p
+	p0 := runs[0].p
 	for i, vg := range p0.valueGrads {
 		g0 := vg.(learnable).grad
-		scaleInto(g0, nil, float64(p0.key.batch)/float64(b.B))
-		for _, r := range results[1:] {
+		scaleInto(g0, nil, float64(p0.key.batch)/float64(size))
+		for _, r := range runs[1:] {
 			g := r.p.valueGrads[i].(learnable).grad
-			scaleInto(g0, g, float64(r.p.key.batch)/float64(b.B))
+			scaleInto(g0, g, float64(r.p.key.batch)/float64(size))
 			g.Zero()
 		}
 	}
-	if err := solver.Step(p0.valueGrads); err != nil {
-		zeroAll()
-		return loss, nil, errors.Wrap(err, "graph: parallel train step: solver")
-	}
-	runs := make([]shardRun, len(results))
-	for i, r := range results {
-		runs[i] = shardRun{r.b, r.p}
-	}
-	return loss, runs, nil
+	return loss, nil
 }
 
 // worker returns a network that shares n's layers, weights and seed, with

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/pkg/errors"
@@ -29,127 +28,144 @@ import (
 // Canceling ctx stops training after the current iteration; Train then
 // returns the network as it is, the history so far and ctx's error.
 func Train(ctx context.Context, net *Network, data dataset.Source, opts ...TrainOption) (*Network, *History, error) {
-	cfg := defaultTrainConfig()
-	for _, o := range opts {
-		if o == nil {
-			return nil, nil, errors.New("graph: train: nil option")
-		}
-		o(&cfg)
-	}
-	if len(cfg.errs) > 0 {
-		return nil, nil, errors.Errorf("graph: train: %s", strings.Join(cfg.errs, "; "))
-	}
-	if ctx == nil {
-		return nil, nil, errors.New("graph: train: nil context (pass context.Background() to train without cancellation)")
-	}
-	if net == nil || data == nil || data.Len() == 0 {
-		return nil, nil, errors.New("graph: train: no network or no training data")
-	}
-	if err := net.checkSchema(data.Schema(), true); err != nil {
-		return nil, nil, errors.Wrap(err, "graph: train: training data")
-	}
-	if cfg.validation != nil {
-		if err := net.checkSchema(cfg.validation.Schema(), true); err != nil {
-			return nil, nil, errors.Wrap(err, "graph: train: validation data")
-		}
-	}
-	solver, err := cfg.newSolver()
+	t, err := newTrainer(ctx, net, data, opts)
 	if err != nil {
-		return nil, nil, errors.Wrap(err, "graph: train")
-	}
-	baseRate := solver.LearnRate()
-	if net.input.norm != dataset.NormNone && net.norm == nil {
-		if err := net.FitNormalization(data); err != nil {
-			return nil, nil, err
-		}
-	}
-	batchOpts := []dataset.BatchOption{
-		dataset.WithPaddingDirection(cfg.padDirection), dataset.WithPaddingValue(cfg.padValue),
-		dataset.WithSequenceLength(cfg.seqLength), dataset.WithShuffleMode(cfg.shuffle, int64(cfg.seed)),
-		// MATLAB discards what does not fill the last mini-batch of an
-		// epoch, unless that would leave nothing.
-		dataset.WithDropLast(data.Len() >= cfg.miniBatchSize),
-	}
-	if cfg.sortByLength {
-		batchOpts = append(batchOpts, dataset.WithSortByLength())
-	}
-	batches, err := dataset.NewBatcher(data, min(cfg.miniBatchSize, data.Len()), batchOpts...)
-	if err != nil {
-		return nil, nil, errors.Wrap(err, "graph: train")
-	}
-	t := &trainer{net: net, cfg: cfg, hist: &History{Classifier: net.IsClassifier(), Stop: "max epochs"}, start: time.Now()}
-	if err := t.openProgress(batches, data.Len()); err != nil {
 		return nil, nil, err
 	}
 	defer t.closeProgress()
+	err = t.run(ctx)
+	t.restoreBest()
+	return net, t.hist, err
+}
 
-	iteration, first := 0, 1
-	if cfg.resume != nil {
-		if cfg.resume.Epoch >= cfg.maxEpochs {
-			return nil, nil, errors.Errorf("graph: train: resuming after epoch %d of %d: nothing left to train", cfg.resume.Epoch, cfg.maxEpochs)
-		}
-		iteration, first = cfg.resume.Iteration, cfg.resume.Epoch+1
+// newTrainer checks Train's arguments and readies its run: the options,
+// the data against the network, the solver, the input normalization, the
+// batches and the progress report.
+func newTrainer(ctx context.Context, net *Network, data dataset.Source, opts []TrainOption) (*trainer, error) {
+	cfg, err := newTrainConfig(opts)
+	if err != nil {
+		return nil, err
 	}
-	for epoch := first; epoch <= cfg.maxEpochs; epoch++ {
-		rate := baseRate
-		if cfg.dropFactor > 0 {
-			rate = baseRate * math.Pow(cfg.dropFactor, float64((epoch-1)/cfg.dropPeriod))
+	if ctx == nil {
+		return nil, errors.New("graph: train: nil context (pass context.Background() to train without cancellation)")
+	}
+	if net == nil || data == nil || data.Len() == 0 {
+		return nil, errors.New("graph: train: no network or no training data")
+	}
+	if err := net.checkSchema(data.Schema(), true); err != nil {
+		return nil, errors.Wrap(err, "graph: train: training data")
+	}
+	if cfg.validation != nil {
+		if err := net.checkSchema(cfg.validation.Schema(), true); err != nil {
+			return nil, errors.Wrap(err, "graph: train: validation data")
 		}
-		solver.SetLearnRate(rate)
-		for b, err := range batches.Epoch(epoch - 1) {
-			if err != nil {
-				return net, t.hist, errors.Wrapf(err, "graph: train: epoch %d", epoch)
-			}
-			if ctx.Err() != nil {
-				t.hist.Stop = "canceled"
-				t.restoreBest()
-				return net, t.hist, ctx.Err()
-			}
-			loss, runs, err := net.trainStepParallel(b, solver, cfg.workers)
-			if err != nil {
-				if errors.Is(err, ErrDiverged) {
-					t.hist.Stop = "diverged"
-				}
-				return net, t.hist, errors.Wrapf(err, "graph: train: epoch %d, iteration %d", epoch, iteration+1)
-			}
-			if !holdsTargets(b) {
-				continue // a chunk that only carried the state on
-			}
-			iteration++
-			acc, rmse := batchMetrics(net, runs)
-			t.hist.Iterations = append(t.hist.Iterations, IterationRecord{
-				Epoch: epoch, Iteration: iteration, Loss: loss, Accuracy: acc, RMSE: rmse, LearnRate: rate, Elapsed: time.Since(t.start),
-			})
-			t.hist.BestIteration = iteration
-			if cfg.validation != nil && iteration%cfg.validationFrequency == 0 {
-				if stop, err := t.validate(epoch, iteration); err != nil || stop {
-					return net, t.hist, err
-				}
-			}
-			t.progress()
+	}
+	if cfg.resume != nil && cfg.resume.Epoch >= cfg.maxEpochs {
+		return nil, errors.Errorf("graph: train: resuming after epoch %d of %d: nothing left to train", cfg.resume.Epoch, cfg.maxEpochs)
+	}
+	t := &trainer{net: net, cfg: cfg, hist: &History{Classifier: net.IsClassifier(), Stop: "max epochs"}, start: time.Now()}
+	if t.solver, err = cfg.makeSolver(); err != nil {
+		return nil, errors.Wrap(err, "graph: train")
+	}
+	t.baseRate = t.solver.LearnRate()
+	if net.input.norm != dataset.NormNone && net.norm == nil {
+		if err := net.FitNormalization(data); err != nil {
+			return nil, err
 		}
-		if cfg.checkpointDir != "" && epoch%cfg.checkpointFrequency == 0 {
-			if err := t.checkpoint(epoch, iteration); err != nil {
-				return net, t.hist, err
+	}
+	if t.batches, err = cfg.batcher(data); err != nil {
+		return nil, errors.Wrap(err, "graph: train")
+	}
+	return t, t.openProgress(t.batches, data.Len())
+}
+
+// run trains epoch after epoch until the last, a stop rule, an error or
+// ctx's cancellation, and validates at the end.
+func (t *trainer) run(ctx context.Context) error {
+	first := 1
+	if r := t.cfg.resume; r != nil {
+		t.iteration, first = r.Iteration, r.Epoch+1
+	}
+	for epoch := first; epoch <= t.cfg.maxEpochs; epoch++ {
+		if stop, err := t.epoch(ctx, epoch); err != nil || stop {
+			return err
+		}
+		if t.cfg.checkpointDir != "" && epoch%t.cfg.checkpointFrequency == 0 {
+			if err := t.checkpoint(epoch, t.iteration); err != nil {
+				return err
 			}
 		}
 		t.epochLine(epoch)
 	}
-	if cfg.validation != nil && (len(t.hist.Validations) == 0 || t.hist.Validations[len(t.hist.Validations)-1].Iteration != iteration) {
-		if _, err := t.validate(cfg.maxEpochs, iteration); err != nil {
-			return net, t.hist, err
+	if v := t.hist.Validations; t.cfg.validation != nil && (len(v) == 0 || v[len(v)-1].Iteration != t.iteration) {
+		if _, err := t.validate(t.cfg.maxEpochs, t.iteration); err != nil {
+			return err
 		}
 	}
-	t.restoreBest()
-	return net, t.hist, nil
+	return nil
+}
+
+// epoch trains on the batches of an epoch at the learning rate of the
+// schedule, and reports whether training stops early.
+func (t *trainer) epoch(ctx context.Context, epoch int) (bool, error) {
+	rate := t.baseRate
+	if t.cfg.dropFactor > 0 {
+		rate = t.baseRate * math.Pow(t.cfg.dropFactor, float64((epoch-1)/t.cfg.dropPeriod))
+	}
+	t.solver.SetLearnRate(rate)
+	for b, err := range t.batches.Epoch(epoch - 1) {
+		if err != nil {
+			return true, errors.Wrapf(err, "graph: train: epoch %d", epoch)
+		}
+		if ctx.Err() != nil {
+			t.hist.Stop = "canceled"
+			return true, ctx.Err()
+		}
+		if stop, err := t.step(b, epoch, rate); err != nil || stop {
+			return true, err
+		}
+	}
+	return false, nil
+}
+
+// step trains on one mini-batch (or chunk), records the iteration,
+// validates when it is time, and reports whether training stops early.
+func (t *trainer) step(b *dataset.Batch, epoch int, rate float64) (bool, error) {
+	loss, runs, err := t.net.trainStepParallel(b, t.solver, t.cfg.workers)
+	if err != nil {
+		if errors.Is(err, ErrDiverged) {
+			t.hist.Stop = "diverged"
+		}
+		return true, errors.Wrapf(err, "graph: train: epoch %d, iteration %d", epoch, t.iteration+1)
+	}
+	if !holdsTargets(b) {
+		return false, nil // a chunk that only carried the state on
+	}
+	t.iteration++
+	acc, rmse := batchMetrics(t.net, runs)
+	t.hist.Iterations = append(t.hist.Iterations, IterationRecord{
+		Epoch: epoch, Iteration: t.iteration, Loss: loss, Accuracy: acc, RMSE: rmse, LearnRate: rate, Elapsed: time.Since(t.start),
+	})
+	t.hist.BestIteration = t.iteration
+	if t.cfg.validation != nil && t.iteration%t.cfg.validationFrequency == 0 {
+		if stop, err := t.validate(epoch, t.iteration); err != nil || stop {
+			return true, err
+		}
+	}
+	t.progress()
+	return false, nil
 }
 
 // trainer is the state of one Train call.
 type trainer struct {
-	net   *Network
-	cfg   trainConfig
-	hist  *History
-	start time.Time
+	net       *Network
+	cfg       trainConfig
+	hist      *History
+	start     time.Time
+	solver    Solver
+	baseRate  float64
+	batches   *dataset.Batcher
+	iteration int
 
 	bar   *progressbar.ProgressBar
 	lines io.Writer // plain progress lines; nil when silent or on a bar
@@ -208,7 +224,6 @@ func (t *trainer) validate(epoch, iteration int) (bool, error) {
 	t.sinceBest++
 	if t.sinceBest >= t.cfg.patience {
 		t.hist.Stop = "validation patience"
-		t.restoreBest()
 		return true, nil
 	}
 	return false, nil
@@ -257,6 +272,9 @@ func (t *trainer) openProgress(batches *dataset.Batcher, observations int) error
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(f) }),
 		)
 		return nil
+	}
+	if !t.cfg.progressAsked {
+		return nil // not a terminal, and nobody asked
 	}
 	t.lines = t.cfg.out
 	fmt.Fprintf(t.lines, "training on %d observations: %s, %d epochs, mini-batches of %d\n",

@@ -42,7 +42,50 @@ type trainConfig struct {
 	resume                   *TrainingState
 	sortByLength             bool
 	workers                  int
+	solverObject             Solver
+	progressAsked            bool // WithVerbose(true) or WithProgressOutput
 	errs                     []string
+}
+
+// Solver is what Train steps the learnables with: a gorgonia.Solver with a
+// learning rate that the schedule can set (the solvers of package optim).
+type Solver interface {
+	gorgonia.Solver
+	SetLearnRate(float64)
+	LearnRate() float64
+}
+
+// newTrainConfig applies opts over MATLAB's defaults and checks them once.
+func newTrainConfig(opts []TrainOption) (trainConfig, error) {
+	cfg := defaultTrainConfig()
+	for _, o := range opts {
+		if o == nil {
+			return cfg, errors.New("graph: train: nil option")
+		}
+		o(&cfg)
+	}
+	if cfg.solverObject != nil && (cfg.learnRate > 0 || cfg.l2 != defaultTrainConfig().l2 || !math.IsInf(cfg.gradThreshold, 1) || cfg.solverOpts != nil || cfg.solver != "sgdm") {
+		cfg.bad("a solver given as a value has its own learning rate, L2 regularization, gradient threshold and options: set them when making it")
+	}
+	if len(cfg.errs) > 0 {
+		return cfg, errors.Errorf("graph: train: %s", strings.Join(cfg.errs, "; "))
+	}
+	return cfg, nil
+}
+
+// batcher returns the batcher of the training data: MATLAB's sequence and
+// shuffle options, dropping what does not fill the last mini-batch of an
+// epoch, as MATLAB does, unless that would leave nothing.
+func (c *trainConfig) batcher(data dataset.Source) (*dataset.Batcher, error) {
+	opts := []dataset.BatchOption{
+		dataset.WithPaddingDirection(c.padDirection), dataset.WithPaddingValue(c.padValue),
+		dataset.WithSequenceLength(c.seqLength), dataset.WithShuffleMode(c.shuffle, int64(c.seed)),
+		dataset.WithDropLast(data.Len() >= c.miniBatchSize),
+	}
+	if c.sortByLength {
+		opts = append(opts, dataset.WithSortByLength())
+	}
+	return dataset.NewBatcher(data, min(c.miniBatchSize, data.Len()), opts...)
 }
 
 func defaultTrainConfig() trainConfig {
@@ -59,9 +102,25 @@ func (c *trainConfig) bad(format string, args ...any) {
 }
 
 // WithSolver sets the solver by MATLAB's name: "sgdm" (the default),
-// "adam", "rmsprop" or "adagrad".
+// "adam", "rmsprop" or "adagrad", made with the learning rate, L2
+// regularization, gradient threshold and solver options of Train's options.
 func WithSolver(name string) TrainOption {
 	return func(c *trainConfig) { c.solver = strings.ToLower(name) }
+}
+
+// WithSolverValue trains with a solver made beforehand, such as
+// optim.NewAdam(optim.WithLearnRate(0.01), optim.WithGradientThreshold(...)),
+// with its own options; the learning rate schedule (WithPiecewiseLearnRate)
+// starts from its learning rate. Options that make a solver (WithSolver,
+// WithInitialLearnRate, WithL2Regularization, WithGradientThreshold,
+// WithSolverOptions) cannot be given with it.
+func WithSolverValue(s Solver) TrainOption {
+	return func(c *trainConfig) {
+		if s == nil {
+			c.bad("nil solver")
+		}
+		c.solverObject = s
+	}
 }
 
 // WithMaxEpochs sets the number of passes over the training data (30).
@@ -194,13 +253,19 @@ func WithValidationPatience(n int) TrainOption {
 	}
 }
 
-// WithVerbose switches progress reports on (the default) or off: a
-// progress bar on a terminal, one line per epoch elsewhere.
-func WithVerbose(on bool) TrainOption { return func(c *trainConfig) { c.verbose = on } }
+// WithVerbose asks for progress reports (true) or none (false). By default
+// Train reports progress only when its output is a terminal, as a
+// progress bar; asked, it writes one line per epoch to any other output.
+func WithVerbose(on bool) TrainOption {
+	return func(c *trainConfig) { c.verbose, c.progressAsked = on, on }
+}
 
-// WithProgressOutput sets where progress goes (standard output by
-// default). A terminal gets a progress bar, anything else plain lines.
-func WithProgressOutput(w io.Writer) TrainOption { return func(c *trainConfig) { c.out = w } }
+// WithProgressOutput sets where progress goes (standard output by default)
+// and asks for it: a terminal gets a progress bar, anything else plain
+// lines.
+func WithProgressOutput(w io.Writer) TrainOption {
+	return func(c *trainConfig) { c.out, c.progressAsked = w, true }
+}
 
 // WithTrainSeed seeds the shuffling of the training data (1), so that one
 // seed gives the same batches; the network's own seed governs its
@@ -248,12 +313,11 @@ func WithWorkers(n int) TrainOption {
 	}
 }
 
-// newSolver makes the configured solver.
-func (c *trainConfig) newSolver() (interface {
-	Step([]gorgonia.ValueGrad) error
-	SetLearnRate(float64)
-	LearnRate() float64
-}, error) {
+// makeSolver returns the solver given as a value, or makes the one named.
+func (c *trainConfig) makeSolver() (Solver, error) {
+	if c.solverObject != nil {
+		return c.solverObject, nil
+	}
 	opts := append([]optim.Option{optim.WithL2Regularization(c.l2)}, c.solverOpts...)
 	if c.learnRate > 0 {
 		opts = append(opts, optim.WithLearnRate(c.learnRate))

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/optim"
 	"github.com/seqgraph/seqgraph/rnn"
 )
 
@@ -599,5 +602,68 @@ func TestCheckFiniteGradients(t *testing.T) {
 		if err := p.checkFinite(1); !errors.Is(err, ErrDiverged) || !strings.Contains(err.Error(), "the gradient of w is -Inf at element 2") {
 			t.Errorf("%v: error %v; want the infinite gradient named", dt, err)
 		}
+	}
+}
+
+// TestTrainPrintsOnlyWhenAsked: by default Train reports progress only on
+// a terminal; standard output that is a pipe gets nothing, unless asked.
+func TestTrainPrintsOnlyWhenAsked(t *testing.T) {
+	data := labelData(2, false)(t, []int{3, 4, 5, 4}, tensor.Float32)
+	layers := []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(2), Softmax(), ClassificationOutput()}
+	run := func(opts ...TrainOption) string {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout := os.Stdout
+		os.Stdout = w
+		net, _ := NewNetwork(layers)
+		_, _, err = Train(context.Background(), net, data, append(opts, WithMaxEpochs(2))...)
+		os.Stdout = stdout
+		w.Close()
+		out, _ := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if out := run(); out != "" {
+		t.Errorf("by default, to a pipe: %q; want nothing", out)
+	}
+	if out := run(WithVerbose(true)); !strings.Contains(out, "epoch   2/2") {
+		t.Errorf("asked, to a pipe: %q; want a line per epoch", out)
+	}
+}
+
+// TestTrainWithSolverValue: a solver made beforehand trains as the same
+// solver made by name with the same options, bit for bit; options that
+// would make another solver are refused beside it.
+func TestTrainWithSolverValue(t *testing.T) {
+	data := labelData(2, false)(t, []int{3, 4, 5, 4}, tensor.Float64)
+	layers := []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(2), Softmax(), ClassificationOutput()}
+	train := func(opts ...TrainOption) *Network {
+		net, _ := NewNetwork(layers, WithDtype(tensor.Float64))
+		net, _, err := Train(context.Background(), net, data, append(opts, WithMaxEpochs(3), WithVerbose(false))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+	adam, err := optim.NewAdam(optim.WithLearnRate(0.02), optim.WithL2Regularization(1e-4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byValue := train(WithSolverValue(adam))
+	byName := train(WithSolver("adam"), WithInitialLearnRate(0.02))
+	for _, name := range byName.Learnables() {
+		a, _ := byValue.Learnable(name)
+		b, _ := byName.Learnable(name)
+		if !slices.Equal(a, b) {
+			t.Fatalf("%s differs: a solver given as a value trains otherwise than by name", name)
+		}
+	}
+	net, _ := NewNetwork(layers)
+	if _, _, err := Train(context.Background(), net, data, WithSolverValue(adam), WithInitialLearnRate(0.1)); err == nil || !strings.Contains(err.Error(), "set them when making it") {
+		t.Errorf("a solver value with a learning rate option: error %v", err)
 	}
 }
