@@ -27,17 +27,29 @@
 //
 // Recurrent layers: LSTM, GRU, BiLSTM, and Recurrent and Bidirectional,
 // which make a layer of any rnn.Cell, custom cells included; Dropout between
-// them stacks them as the seeds' two-layer LSTM does. Activations returns any
-// gate of any timestep, or any layer's output, by name.
+// them stacks them as the seeds' two-layer LSTM does. Layers over time:
+// Convolution1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
+// GlobalAveragePooling1D; WordEmbedding for token indices;
+// LayerNormalization; the video layers (SequenceFolding, Convolution2D,
+// BatchNormalization, ReLU, SequenceUnfolding, Flatten). Activations returns
+// any gate of any timestep, or any layer's output, by name.
+//
+// Layer is an open interface: a type of your own with its three methods
+// (Spec, Output, Build) is a layer like the built-in ones, each of which is
+// one file of this package; Load declares it again from a checkpoint with
+// the decoder WithLayerKind gives (docs/custom-layers.md). CheckGradients
+// checks any network's gradients against finite differences.
 //
 // Train runs a whole training as MATLAB's trainNetwork with trainingOptions
 // (solvers, learning rate schedules, L2 regularization, gradient clipping,
 // shuffling, sequence options, validation with early stopping, checkpoints)
-// and returns the history; a progress bar shows it on a terminal. Classify,
+// and returns the history; a progress bar shows it on a terminal, and
+// lines go to any output that asks for them. Classify,
 // Predict, PredictAndUpdateState, ClassifyAndUpdateState and Forecast are
-// MATLAB's inference functions. Save and Load keep a network in a
-// safetensors checkpoint, checksummed (docs/checkpoints.md). Packages graph/metrics and
-// graph/plot compute and draw the results.
+// MATLAB's inference functions, with PredictSteps and ClassifySteps for
+// networks with an output per timestep. Save and Load keep a network in a
+// safetensors checkpoint, checksummed (docs/checkpoints.md). Packages
+// graph/metrics and graph/plot compute and draw the results.
 //
 // One seed (WithSeed, and the batcher's) gives a bit-identical training run.
 package graph
