@@ -85,3 +85,27 @@ func Example() {
 	// Output:
 	// training accuracy above 90%: true
 }
+
+// ExampleNetwork_Summary lists a network's layers with their outputs and
+// learnables, as Keras's model.summary does.
+func ExampleNetwork_Summary() {
+	net, err := graph.NewNetwork([]graph.Layer{
+		graph.SequenceInput(12),
+		graph.LSTM(100, graph.WithOutputMode(rnn.Last)),
+		graph.FullyConnected(9),
+		graph.Softmax(),
+		graph.ClassificationOutput(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(net.Summary())
+	// Output:
+	// layer           kind                   output          learnables                                               parameters
+	// sequenceinput1  Sequence Input         sequence of 12                                                           0
+	// lstm1           LSTM                   100             Bias 400, InputWeights 400×12, RecurrentWeights 400×100  45200
+	// fc1             Fully Connected        9               Bias 9, Weights 9×100                                    909
+	// softmax1        Softmax                9                                                                        0
+	// classoutput1    Classification Output  9                                                                        0
+	// total parameters: 46109
+}

@@ -48,8 +48,9 @@ type Network struct {
 	// The state carried across the chunks of split batches, one for each
 	// use, so that predicting between two training chunks breaks nothing.
 	train, predict, observe carry
-	// stateful is the state PredictAndUpdateState keeps between calls.
-	stateful carry
+	// ownStream is the stream of PredictAndUpdateState and the other
+	// stateful methods of the network itself.
+	ownStream *Stream
 
 	// workers are the networks that TrainStepParallel runs shards of a
 	// batch on, besides this one. compileMu, shared with them, serializes

@@ -354,3 +354,55 @@ func TestTrainOptionsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamsAreIndependent: two streams on one network follow two series
+// each from its own state, Step by Step, and give what predicting each
+// series whole gives (MATLAB's predictAndUpdateState, one timestep at a
+// time, equals predict on the whole sequence); a third stream that follows
+// both at once gives the same again.
+func TestStreamsAreIndependent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	seqs := randomSequences(t, rng, 2, 2, 5, 5)
+	src, _ := dataset.NewUnlabeled(seqs)
+	net, err := NewNetwork([]Layer{SequenceInput(2), GRU(4), FullyConnected(3), Softmax(), ClassificationOutput()}, WithDtype(tensor.Float64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := net.PredictSteps(src, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, both := net.NewStream(), net.NewStream(), net.NewStream()
+	for step := 0; step < 5; step++ {
+		ya, err := a.Step(seqs[0].Row(step))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, yb, err := b.ClassifyStep(seqs[1].Row(step))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y2, err := both.Step(seqs[0].Row(step), seqs[1].Row(step))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s, got := range [][]float64{ya[0], yb[0], y2[0], y2[1]} {
+			want := whole[s%2][step]
+			for k := range want {
+				if math.Abs(got[k]-want[k]) > 1e-12 {
+					t.Fatalf("step %d, output %d: %v, predicting the series whole %v", step, s, got, want)
+				}
+			}
+		}
+		if names[0] != net.ClassNames()[argmax(yb[0])] {
+			t.Errorf("step %d: class %q for %v", step, names[0], yb[0])
+		}
+	}
+	if _, err := a.Step(seqs[0].Row(0), seqs[1].Row(0)); err == nil {
+		t.Error("a stream of one sequence took two without a reset")
+	}
+	a.Reset()
+	if _, err := a.Step([]float64{1}); err == nil || !strings.Contains(err.Error(), "1 features; the network takes 2") {
+		t.Errorf("a step of the wrong size: %v", err)
+	}
+}

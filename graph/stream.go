@@ -7,26 +7,55 @@ import (
 	"github.com/seqgraph/seqgraph/dataset"
 )
 
-// PredictAndUpdateState runs the network on a mini-batch starting from the
-// recurrent state that the previous call ended in, and keeps the state it
-// ends in: feeding a long series in pieces, or one timestep at a time,
-// gives what feeding it whole gives (MATLAB's predictAndUpdateState). The
-// first call, and the first after ResetState, starts from zeros.
+// Stream is the recurrent state of one caller's stateful prediction,
+// MATLAB's predictAndUpdateState: each call runs from the state the
+// previous one ended in and keeps the state it ends in, so that feeding a
+// long series in pieces, or one timestep at a time, gives what feeding it
+// whole gives. A new stream, and one after Reset, starts from zeros. The
+// state is per sequence: every call brings the same number of sequences,
+// in the same order (the first call sets it); padding is allowed and exact.
 //
-// It returns each sequence's outputs: one per real timestep for a
-// sequence-to-sequence network, one (after the sequence's last real step)
-// otherwise. The state is per sequence of the batch, so every call must
-// bring the same number of sequences, in the same order; padding is
-// allowed and exact.
-func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error) {
+// A stream belongs to its caller, who holds as many as it has series to
+// follow; one stream serves one goroutine at a time. Networks whose layers
+// read each sequence whole (bidirectional layers, convolutions or pooling
+// over time) cannot keep state: their streams refuse every call.
+type Stream struct {
+	n     *Network
+	state carry
+	// step is the one-timestep batch Step reuses.
+	step *dataset.Batch
+}
+
+// NewStream returns a stream of stateful prediction on n, from zeros.
+func (n *Network) NewStream() *Stream { return &Stream{n: n} }
+
+// Reset forgets the stream's state: the next call starts from zeros, and
+// may bring another number of sequences.
+func (s *Stream) Reset() { s.state = carry{} }
+
+// Predict runs the network on a mini-batch from the stream's state and
+// keeps the state it ends in. It returns each sequence's outputs: one per
+// real timestep for a network with an output per timestep, one (after the
+// sequence's last real step) otherwise.
+func (s *Stream) Predict(b *dataset.Batch) ([][][]float64, error) {
+	p, err := s.run(b)
+	if err != nil {
+		return nil, err
+	}
+	return stepOutputs(p, b, s.n.PerStep()), nil
+}
+
+// run runs b as the next piece of the stream's sequences.
+func (s *Stream) run(b *dataset.Batch) (*program, error) {
+	n := s.n
 	if l := n.wholeSequence(); l != nil {
 		return nil, errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer, a convolution or pooling over time), so the network cannot keep state between calls", l.name)
 	}
 	if b == nil {
 		return nil, errors.New("graph: nil batch")
 	}
-	if n.stateful.values != nil && b.B != n.stateful.batch {
-		return nil, errors.Errorf("graph: the network's state is for batches of %d sequences, this batch has %d: call ResetState first", n.stateful.batch, b.B)
+	if s.state.values != nil && b.B != s.state.batch {
+		return nil, errors.Errorf("graph: the stream's state is for batches of %d sequences, this batch has %d: call Reset first (ResetState for the network's own stream)", s.state.batch, b.B)
 	}
 	// Each call continues the last: the batch is run as a chunk after the
 	// previous one (from zeros at first), whatever its own chunk fields say.
@@ -34,17 +63,97 @@ func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error)
 	// state is held.
 	cont := *b
 	cont.Chunk, cont.Chunks, cont.Ends = 1, 2, nil
-	n.stateful.next, n.stateful.batch = 1, b.B
+	s.state.next, s.state.batch = 1, b.B
 	// The run feeds the carried state in before it forgets it: its
 	// buffers then take the new state, so that a call of one timestep
 	// allocates no state.
-	kept := n.stateful.values
-	p, err := n.runInference(&cont, &n.stateful)
+	kept := s.state.values
+	p, err := n.runInference(&cont, &s.state)
 	if err != nil {
 		return nil, err
 	}
-	n.stateful = carry{batch: b.B, values: p.finalStates(kept)}
-	return stepOutputs(p, b, n.PerStep()), nil
+	s.state = carry{batch: b.B, values: p.finalStates(kept)}
+	return p, nil
+}
+
+// Step runs one timestep for each of the stream's sequences, xs[i] the
+// features of sequence i (a call of one argument follows one series), and
+// returns each sequence's output after it: the one-step helper of a
+// stateful loop, with no batch to build.
+func (s *Stream) Step(xs ...[]float64) ([][]float64, error) {
+	f := s.n.InputSize()
+	if len(xs) == 0 {
+		return nil, errors.New("graph: stream step: no sequences")
+	}
+	if s.step == nil || s.step.B != len(xs) {
+		b := len(xs)
+		s.step = &dataset.Batch{B: b, T: 1, F: f, X: make([]float64, b*f), Mask: make([]float64, b), Lengths: make([]int, b), Frame: s.n.input.frame}
+		for i := range s.step.Mask {
+			s.step.Mask[i], s.step.Lengths[i] = 1, 1
+		}
+	}
+	for i, x := range xs {
+		if len(x) != f {
+			return nil, errors.Errorf("graph: stream step: sequence %d has %d features; the network takes %d", i, len(x), f)
+		}
+		copy(s.step.X[i*f:], x)
+	}
+	out, err := s.Predict(s.step)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([][]float64, len(out))
+	for i := range out {
+		rows[i] = out[i][0]
+	}
+	return rows, nil
+}
+
+// Classify is Predict for classifiers: it returns the class name of each
+// output beside its class probabilities (what sampling from the network
+// needs).
+func (s *Stream) Classify(b *dataset.Batch) ([][]string, [][][]float64, error) {
+	if !s.n.IsClassifier() {
+		return nil, nil, errors.New("graph: classifying needs a classifier; use Predict")
+	}
+	scores, err := s.Predict(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	labels := make([][]string, len(scores))
+	for i, steps := range scores {
+		labels[i] = s.n.classNamesOf(steps)
+	}
+	return labels, scores, nil
+}
+
+// ClassifyStep is Step for classifiers: each sequence's class name and
+// class probabilities after the step.
+func (s *Stream) ClassifyStep(xs ...[]float64) ([]string, [][]float64, error) {
+	if !s.n.IsClassifier() {
+		return nil, nil, errors.New("graph: classifying needs a classifier; use Step")
+	}
+	scores, err := s.Step(xs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.n.classNamesOf(scores), scores, nil
+}
+
+// stream returns the network's own stream, which PredictAndUpdateState,
+// ClassifyAndUpdateState, Forecast and ResetState use.
+func (n *Network) stream() *Stream {
+	if n.ownStream == nil {
+		n.ownStream = n.NewStream()
+	}
+	return n.ownStream
+}
+
+// PredictAndUpdateState is MATLAB's predictAndUpdateState on the network's
+// own stream (see Stream.Predict); several callers, or goroutines, each
+// hold a Stream of their own instead.
+func (n *Network) PredictAndUpdateState(b *dataset.Batch) ([][][]float64, error) {
+	return n.stream().Predict(b)
 }
 
 // stepOutputs returns the outputs of p's last run on b as
@@ -81,26 +190,14 @@ func stepOutputs(p *program, b *dataset.Batch, perStep bool) [][][]float64 {
 	return out
 }
 
-// ClassifyAndUpdateState is PredictAndUpdateState for classifiers: it
-// returns the class name of each output beside its class probabilities
-// (what sampling from the network needs).
+// ClassifyAndUpdateState is PredictAndUpdateState for classifiers (see
+// Stream.Classify).
 func (n *Network) ClassifyAndUpdateState(b *dataset.Batch) ([][]string, [][][]float64, error) {
-	if !n.IsClassifier() {
-		return nil, nil, errors.New("graph: ClassifyAndUpdateState needs a classifier; use PredictAndUpdateState")
-	}
-	scores, err := n.PredictAndUpdateState(b)
-	if err != nil {
-		return nil, nil, err
-	}
-	labels := make([][]string, len(scores))
-	for s, steps := range scores {
-		labels[s] = n.classNamesOf(steps)
-	}
-	return labels, scores, nil
+	return n.stream().Classify(b)
 }
 
-// ResetState forgets the state that PredictAndUpdateState keeps.
-func (n *Network) ResetState() { n.stateful = carry{} }
+// ResetState forgets the state of the network's own stream.
+func (n *Network) ResetState() { n.stream().Reset() }
 
 // Forecast predicts a sequence-to-sequence regression network's next steps
 // in closed loop, as MATLAB's "Time Series Forecasting Using Deep Learning"
@@ -118,13 +215,19 @@ func (n *Network) ResetState() { n.stateful = carry{} }
 // continues from the state the last call left: call ResetState first to
 // start from zeros, as MATLAB's example does.
 func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
+	return n.stream().Forecast(b, steps)
+}
+
+// Forecast is Network.Forecast on the stream.
+func (s *Stream) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
+	n := s.n
 	if !n.PerStep() || n.IsClassifier() || n.OutputSize() != n.InputSize() {
 		return nil, errors.Errorf("graph: forecast needs a sequence-to-sequence regression network whose %d outputs are its %d inputs", n.OutputSize(), n.InputSize())
 	}
 	if steps < 1 {
 		return nil, errors.Errorf("graph: forecast of %d steps; want at least 1", steps)
 	}
-	out, err := n.PredictAndUpdateState(b)
+	out, err := s.Predict(b)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +241,7 @@ func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 		copy(next.X[s*f:], y)
 	}
 	for i := 1; i < steps; i++ {
-		p, err := n.PredictAndUpdateState(next)
+		p, err := s.Predict(next)
 		if err != nil {
 			return nil, errors.Wrapf(err, "graph: forecast step %d", i+1)
 		}
