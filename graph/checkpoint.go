@@ -350,6 +350,7 @@ func (n *Network) stDtype() string {
 // encodeCheckpoint returns the tensors, sorted by name, and the metadata of
 // the network's checkpoint.
 func (n *Network) encodeCheckpoint(opts []SaveOption) ([]stTensor, map[string]string, error) {
+	defer n.readWeights()()
 	var cfg saveConfig
 	for _, o := range opts {
 		if o == nil {

@@ -82,7 +82,7 @@ func TestDirectRunEqualsTapeMachine(t *testing.T) {
 					t.Fatal(err)
 				}
 				if p == nil {
-					if p, err = net.program(programKey{batch: b.B, steps: b.T, masked: true}); err != nil {
+					if p, err = net.acquire(programKey{batch: b.B, steps: b.T, masked: true}); err != nil {
 						t.Fatalf("%s: %v", name, err)
 					}
 					if p.direct == nil {

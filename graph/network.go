@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"container/list"
 	"fmt"
 	"strings"
 	"sync"
@@ -20,7 +19,17 @@ import (
 // keeps it in a cache, so that every later batch of that shape only copies
 // data in and runs.
 //
-// A Network is not safe for concurrent use.
+// Inference is safe for concurrent use: any number of goroutines may call
+// Predict, PredictBatch, PredictSteps, PredictStepsBatch, Classify,
+// ClassifySteps and Activations on one Network, each running a compiled
+// program of its own over the shared weights, with the results of serial
+// calls; a goroutine that follows series step by step holds a Stream of its
+// own. Training (TrainStep, TrainStepParallel, Train) and the methods that
+// change the network (SetLearnable, SetNormalization, FitNormalization) may
+// run beside inference: a training step waits for the predictions under
+// way and they for it, so a prediction sees the weights of before or after
+// a step, never a mix. Two trainings of one network at once are not
+// supported.
 type Network struct {
 	layers     []netLayer
 	input      inputSpec
@@ -29,35 +38,30 @@ type Network struct {
 	dtype      tensor.Dtype
 	seed       uint64
 
-	cacheSize int
-	programs  map[programKey]*list.Element
-	lru       *list.List // of *program, most recently used first
-	compiled  int
-	compiling time.Duration // spent building and compiling graphs
+	cache *programCache
+
+	// weights is held for reading by inference runs and for writing by
+	// training steps and the methods that change learnables, running
+	// statistics or the normalization.
+	weights sync.RWMutex
 
 	// batchNorm holds the running statistics of each batch normalization
 	// layer, shared by all its graphs.
 	batchNorm map[string]*nodes.BatchNormState
 
 	// norm holds the input normalization's statistics (nil before
-	// FitNormalization or without normalization); normX is the buffer that
-	// normalized batches are copied into.
-	norm  *dataset.NormalizationStats
-	normX []float64
+	// FitNormalization or without normalization).
+	norm *dataset.NormalizationStats
 
 	// The state carried across the chunks of split batches, one for each
-	// use, so that predicting between two training chunks breaks nothing.
+	// use, so that predicting between two training chunks breaks nothing;
+	// chunks guards predict and observe (training is one at a time).
 	train, predict, observe carry
+	chunks                  sync.Mutex
 	// ownStream is the stream of PredictAndUpdateState and the other
-	// stateful methods of the network itself.
-	ownStream *Stream
-
-	// workers are the networks that TrainStepParallel runs shards of a
-	// batch on, besides this one. compileMu, shared with them, serializes
-	// compilation: Gorgonia's NewTapeMachine writes to the values of the
-	// input nodes, and the weight tensors are shared.
-	workers   []*Network
-	compileMu *sync.Mutex
+	// stateful methods of the network itself, made once.
+	ownStream     *Stream
+	ownStreamOnce sync.Once
 
 	// stepBuckets says whether training batches are padded to bucketed
 	// lengths (WithStepBuckets).
@@ -89,8 +93,8 @@ func WithDtype(dt tensor.Dtype) Option { return func(c *netConfig) { c.dtype = d
 // (1 by default).
 func WithSeed(seed uint64) Option { return func(c *netConfig) { c.seed = seed } }
 
-// WithCacheSize sets how many compiled graphs (one per batch shape) the
-// network keeps; the least recently used goes first (32 by default).
+// WithCacheSize sets how many batch shapes (and uses) the network keeps
+// compiled graphs for; the least recently used goes first (32 by default).
 func WithCacheSize(n int) Option { return func(c *netConfig) { c.cacheSize = n } }
 
 // WithStepBuckets sets whether training batches run on the graphs of a few
@@ -142,10 +146,8 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	p.SetBudget(cfg.budget)
 	n := &Network{
 		layers: ls, input: ls[0].Layer.(inputLayer).input(), params: p, dtype: cfg.dtype, seed: cfg.seed,
-		cacheSize: cfg.cacheSize, classNames: cfg.classNames,
-		programs: make(map[programKey]*list.Element), lru: list.New(),
-		batchNorm: make(map[string]*nodes.BatchNormState), compileMu: new(sync.Mutex),
-		stepBuckets: true,
+		cache: newProgramCache(cfg.cacheSize), classNames: cfg.classNames,
+		batchNorm: make(map[string]*nodes.BatchNormState), stepBuckets: true,
 	}
 	for _, l := range ls {
 		n.stepBuckets = n.stepBuckets && !l.traits.CostlyPadding
@@ -378,6 +380,7 @@ func (n *Network) LearnableShape(name string) []int {
 // Learnable returns a copy of the values of the learnable called name in
 // row-major order (an LSTM's InputWeights are 4H×F, gates i, f, g, o).
 func (n *Network) Learnable(name string) ([]float64, error) {
+	defer n.readWeights()()
 	v := n.params.Values(name)
 	if v == nil {
 		return nil, errors.Errorf("graph: no learnable %q (have %s)", name, strings.Join(n.Learnables(), ", "))
@@ -388,6 +391,8 @@ func (n *Network) Learnable(name string) ([]float64, error) {
 // SetLearnable replaces the values of the learnable called name; values
 // must have as many elements as its shape, in row-major order, all finite.
 func (n *Network) SetLearnable(name string, values []float64) error {
+	n.weights.Lock()
+	defer n.weights.Unlock()
 	if n.params.Tensor(name) == nil {
 		return errors.Errorf("graph: no learnable %q (have %s)", name, strings.Join(n.Learnables(), ", "))
 	}
@@ -414,6 +419,8 @@ func (n *Network) FitNormalization(src dataset.Source) error {
 // SetNormalization sets the input normalization's statistics, of the input
 // layer's mode and size (nil removes them).
 func (n *Network) SetNormalization(st *dataset.NormalizationStats) error {
+	n.weights.Lock()
+	defer n.weights.Unlock()
 	if st == nil {
 		n.norm = nil
 		return nil
@@ -431,7 +438,10 @@ func (n *Network) SetNormalization(st *dataset.NormalizationStats) error {
 }
 
 // Normalization returns the input normalization's statistics, or nil.
-func (n *Network) Normalization() *dataset.NormalizationStats { return n.norm }
+func (n *Network) Normalization() *dataset.NormalizationStats {
+	defer n.readWeights()()
+	return n.norm
+}
 
 // normalized returns b with its real timesteps normalized, in a copy that
 // reuses the network's buffer, or b itself without normalization.
@@ -442,11 +452,8 @@ func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
 	if n.norm == nil {
 		return nil, errors.Errorf("graph: the input layer normalizes with %v, but has no statistics: call FitNormalization with the training data first", n.input.norm)
 	}
-	if cap(n.normX) < len(b.X) {
-		n.normX = make([]float64, len(b.X))
-	}
 	nb := *b
-	nb.X = append(n.normX[:0], b.X...)
+	nb.X = append([]float64(nil), b.X...)
 	if err := n.norm.ApplyBatch(&nb); err != nil {
 		return nil, errors.Wrap(err, "graph: normalizing the batch")
 	}
@@ -474,42 +481,10 @@ func (n *Network) bucketed(b *dataset.Batch) (*dataset.Batch, error) {
 }
 
 // CompileTime returns the time spent building and compiling graphs so far.
-func (n *Network) CompileTime() time.Duration { return n.compiling }
+func (n *Network) CompileTime() time.Duration { return time.Duration(n.cache.compiling.Load()) }
 
 // Compilations returns how many graphs the network has compiled so far: one
-// per batch shape (and per training or inference use) unless the cache had
-// to evict.
-func (n *Network) Compilations() int { return n.compiled }
-
-// program returns the compiled program for key, from the cache or newly
-// built and compiled.
-func (n *Network) program(key programKey) (*program, error) {
-	if e, ok := n.programs[key]; ok {
-		n.lru.MoveToFront(e)
-		return e.Value.(*program), nil
-	}
-	start := time.Now()
-	defer func() { n.compiling += time.Since(start) }()
-	g := gorgonia.NewGraph()
-	p, err := n.build(g, key)
-	if err != nil {
-		n.params.Forget(g)
-		return nil, err
-	}
-	n.compileMu.Lock()
-	err = p.compile()
-	n.compileMu.Unlock()
-	if err != nil {
-		n.params.Forget(g)
-		return nil, err
-	}
-	n.compiled++
-	n.programs[key] = n.lru.PushFront(p)
-	for n.lru.Len() > n.cacheSize {
-		old := n.lru.Remove(n.lru.Back()).(*program)
-		delete(n.programs, old.key)
-		n.params.Forget(old.g)
-		old.close()
-	}
-	return p, nil
-}
+// per batch shape and use (training, inference, Activations), and one more
+// for each goroutine that ran that shape while the others were running it,
+// unless the cache had to evict.
+func (n *Network) Compilations() int { return int(n.cache.compiled.Load()) }

@@ -193,8 +193,8 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 			}
 		}
 	}
-	if len(net.programs) != 1 || net.lru.Len() != 1 {
-		t.Errorf("cache holds %d programs, want 1", len(net.programs))
+	if n := net.cache.count.Load(); n != 1 {
+		t.Errorf("cache holds programs of %d keys, want 1", n)
 	}
 }
 

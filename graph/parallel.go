@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"container/list"
 	"sync"
 
 	"github.com/pkg/errors"
@@ -22,7 +21,8 @@ import (
 // Batch normalization updates running statistics during the forward pass,
 // which workers cannot share; networks with it are refused.
 func (n *Network) TrainStepParallel(b *dataset.Batch, solver gorgonia.Solver, workers int) (float64, error) {
-	loss, _, err := n.trainStepParallel(b, solver, workers)
+	loss, runs, err := n.trainStepParallel(b, solver, workers)
+	n.releaseRuns(runs)
 	return loss, err
 }
 
@@ -48,6 +48,8 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	if solver == nil {
 		return 0, nil, errors.New("graph: parallel train step: nil solver")
 	}
+	n.weights.Lock()
+	defer n.weights.Unlock()
 	b, err := n.prepare(b, true)
 	if err != nil {
 		return 0, nil, err
@@ -62,6 +64,7 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	}
 	if err != nil {
 		zeroAll()
+		n.releaseRuns(runs)
 		return 0, nil, err
 	}
 	loss, err := gatherGradients(runs, losses, b.B)
@@ -70,25 +73,19 @@ func (n *Network) trainStepParallel(b *dataset.Batch, solver gorgonia.Solver, wo
 	}
 	if err != nil {
 		zeroAll()
+		n.releaseRuns(runs)
 		return loss, nil, err
 	}
 	return loss, runs, nil
 }
 
 // runShards runs the forward and backward pass of an equal share of the
-// prepared batch b on each of workers networks (n and its workers), at
-// once, and returns what each ran and its loss.
+// prepared batch b on each of workers goroutines, each on a program of its
+// own from the cache, and returns what each ran and its loss.
 func (n *Network) runShards(b *dataset.Batch, workers int) ([]shardRun, []float64, error) {
-	for len(n.workers) < workers-1 {
-		n.workers = append(n.workers, n.worker())
-	}
 	runs, losses, errs := make([]shardRun, workers), make([]float64, workers), make([]error, workers)
 	run := func(w int) {
-		net := n
-		if w > 0 {
-			net = n.workers[w-1]
-		}
-		losses[w], runs[w], errs[w] = net.forwardBackward(shardOf(b, w*b.B/workers, (w+1)*b.B/workers))
+		losses[w], runs[w], errs[w] = n.forwardBackward(shardOf(b, w*b.B/workers, (w+1)*b.B/workers))
 	}
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
@@ -137,18 +134,6 @@ func gatherGradients(runs []shardRun, losses []float64, size int) (float64, erro
 	return loss, nil
 }
 
-// worker returns a network that shares n's layers, weights and seed, with
-// graphs and carried state of its own. It runs shards of batches that n
-// has prepared (normalized) already.
-func (n *Network) worker() *Network {
-	w := &Network{
-		layers: n.layers, params: n.params, classNames: n.classNames, dtype: n.dtype, seed: n.seed,
-		cacheSize: n.cacheSize, programs: make(map[programKey]*list.Element), lru: list.New(),
-		batchNorm: n.batchNorm, compileMu: n.compileMu, stepBuckets: n.stepBuckets,
-	}
-	return w
-}
-
 // forwardBackward runs the training graph of a prepared shard, padded to
 // its step bucket, without a solver step, and returns the loss and what
 // ran: the bucketed shard and its program, whose gradients hold the shard's.
@@ -160,17 +145,16 @@ func (n *Network) forwardBackward(b *dataset.Batch) (float64, shardRun, error) {
 	if err != nil {
 		return 0, shardRun{}, err
 	}
-	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
+	p, err := n.acquire(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
 	if err != nil {
 		return 0, shardRun{}, err
 	}
 	if err := p.feed(b, nil); err != nil {
-		return 0, shardRun{}, err
+		return 0, shardRun{b, p}, err
 	}
-	defer p.reset()
 	if err := p.run(); err != nil {
 		p.zeroGrads()
-		return 0, shardRun{}, errors.Wrapf(err, "the %v", p.key)
+		return 0, shardRun{b, p}, errors.Wrapf(err, "the %v", p.key)
 	}
 	return scalar(p.lossVal), shardRun{b, p}, nil
 }

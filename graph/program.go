@@ -34,8 +34,9 @@ func (k programKey) String() string {
 // program is one compiled graph and the nodes and values that a run feeds
 // and reads.
 type program struct {
-	key programKey
-	g   *gorgonia.ExprGraph
+	key  programKey
+	g    *gorgonia.ExprGraph
+	pool *programPool // the cache's pool it returns to
 	// vm runs graphs that read every named node (Activations); direct runs
 	// the others (see directRun).
 	vm     gorgonia.VM

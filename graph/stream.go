@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"sync"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
@@ -20,7 +22,10 @@ import (
 // read each sequence whole (bidirectional layers, convolutions or pooling
 // over time) cannot keep state: their streams refuse every call.
 type Stream struct {
-	n     *Network
+	n *Network
+	// mu makes the stream's calls one at a time, should goroutines share
+	// it.
+	mu    sync.Mutex
 	state carry
 	// step is the one-timestep batch Step reuses.
 	step *dataset.Batch
@@ -31,22 +36,24 @@ func (n *Network) NewStream() *Stream { return &Stream{n: n} }
 
 // Reset forgets the stream's state: the next call starts from zeros, and
 // may bring another number of sequences.
-func (s *Stream) Reset() { s.state = carry{} }
+func (s *Stream) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = carry{}
+}
 
 // Predict runs the network on a mini-batch from the stream's state and
 // keeps the state it ends in. It returns each sequence's outputs: one per
 // real timestep for a network with an output per timestep, one (after the
 // sequence's last real step) otherwise.
 func (s *Stream) Predict(b *dataset.Batch) ([][][]float64, error) {
-	p, err := s.run(b)
-	if err != nil {
-		return nil, err
-	}
-	return stepOutputs(p, b, s.n.PerStep()), nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.predict(b)
 }
 
-// run runs b as the next piece of the stream's sequences.
-func (s *Stream) run(b *dataset.Batch) (*program, error) {
+// predict is Predict with the stream's lock held.
+func (s *Stream) predict(b *dataset.Batch) ([][][]float64, error) {
 	n := s.n
 	if l := n.wholeSequence(); l != nil {
 		return nil, errors.Errorf("graph: layer %q reads each sequence whole (a bidirectional layer, a convolution or pooling over time), so the network cannot keep state between calls", l.name)
@@ -68,12 +75,13 @@ func (s *Stream) run(b *dataset.Batch) (*program, error) {
 	// buffers then take the new state, so that a call of one timestep
 	// allocates no state.
 	kept := s.state.values
-	p, err := n.runInference(&cont, &s.state)
-	if err != nil {
-		return nil, err
-	}
-	s.state = carry{batch: b.B, values: p.finalStates(kept)}
-	return p, nil
+	defer n.readWeights()()
+	var out [][][]float64
+	err := n.infer(&cont, lockedCarry{c: &s.state}, false, func(p *program, _ *dataset.Batch) {
+		s.state = carry{batch: b.B, values: p.finalStates(kept)}
+		out = stepOutputs(p, b, n.PerStep())
+	})
+	return out, err
 }
 
 // Step runs one timestep for each of the stream's sequences, xs[i] the
@@ -81,6 +89,8 @@ func (s *Stream) run(b *dataset.Batch) (*program, error) {
 // returns each sequence's output after it: the one-step helper of a
 // stateful loop, with no batch to build.
 func (s *Stream) Step(xs ...[]float64) ([][]float64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	f := s.n.InputSize()
 	if len(xs) == 0 {
 		return nil, errors.New("graph: stream step: no sequences")
@@ -98,7 +108,7 @@ func (s *Stream) Step(xs ...[]float64) ([][]float64, error) {
 		}
 		copy(s.step.X[i*f:], x)
 	}
-	out, err := s.Predict(s.step)
+	out, err := s.predict(s.step)
 	if err != nil {
 		return nil, err
 	}
@@ -143,9 +153,7 @@ func (s *Stream) ClassifyStep(xs ...[]float64) ([]string, [][]float64, error) {
 // stream returns the network's own stream, which PredictAndUpdateState,
 // ClassifyAndUpdateState, Forecast and ResetState use.
 func (n *Network) stream() *Stream {
-	if n.ownStream == nil {
-		n.ownStream = n.NewStream()
-	}
+	n.ownStreamOnce.Do(func() { n.ownStream = n.NewStream() })
 	return n.ownStream
 }
 
@@ -220,6 +228,8 @@ func (n *Network) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 
 // Forecast is Network.Forecast on the stream.
 func (s *Stream) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := s.n
 	if !n.PerStep() || n.IsClassifier() || n.OutputSize() != n.InputSize() {
 		return nil, errors.Errorf("graph: forecast needs a sequence-to-sequence regression network whose %d outputs are its %d inputs", n.OutputSize(), n.InputSize())
@@ -227,7 +237,7 @@ func (s *Stream) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 	if steps < 1 {
 		return nil, errors.Errorf("graph: forecast of %d steps; want at least 1", steps)
 	}
-	out, err := s.Predict(b)
+	out, err := s.predict(b)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +251,7 @@ func (s *Stream) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 		copy(next.X[s*f:], y)
 	}
 	for i := 1; i < steps; i++ {
-		p, err := s.Predict(next)
+		p, err := s.predict(next)
 		if err != nil {
 			return nil, errors.Wrapf(err, "graph: forecast step %d", i+1)
 		}

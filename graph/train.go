@@ -3,6 +3,7 @@ package graph
 import (
 	"iter"
 	"slices"
+	"sync"
 	"sort"
 	"strings"
 
@@ -25,59 +26,80 @@ import (
 // recurrent state on to the next chunk: it returns a loss of 0 and leaves
 // the learnables and the solver as they were.
 func (n *Network) TrainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, error) {
-	loss, _, err := n.trainStep(b, solver)
+	loss, run, err := n.trainStep(b, solver)
+	n.release(run.p)
 	return loss, err
 }
 
 // trainStep is TrainStep that also returns what ran: the prepared batch
 // (normalized and padded to its step bucket) and its program, whose output
-// values are those of that batch.
+// values are those of that batch. The caller releases the program
+// (releaseRuns) once it has read them.
 func (n *Network) trainStep(b *dataset.Batch, solver gorgonia.Solver) (float64, shardRun, error) {
 	if solver == nil {
 		return 0, shardRun{}, errors.New("graph: train step: nil solver")
 	}
+	n.weights.Lock()
+	defer n.weights.Unlock()
 	b, err := n.prepare(b, true)
 	if err != nil {
 		return 0, shardRun{}, err
 	}
-	b, err = n.bucketed(b)
+	if b, err = n.bucketed(b); err != nil {
+		return 0, shardRun{}, err
+	}
+	p, err := n.acquire(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
 	if err != nil {
 		return 0, shardRun{}, err
 	}
-	p, err := n.program(programKey{batch: b.B, steps: b.T, train: true, masked: b.Padded()})
+	loss, err := n.stepProgram(p, b, solver)
 	if err != nil {
-		return 0, shardRun{}, err
+		n.release(p)
+		return loss, shardRun{}, err
 	}
+	return loss, shardRun{b, p}, nil
+}
+
+// stepProgram runs a training program on the prepared batch b, from the
+// state the previous chunk left, and steps the solver unless the batch only
+// carries the state on.
+func (n *Network) stepProgram(p *program, b *dataset.Batch, solver gorgonia.Solver) (float64, error) {
 	carried, err := n.train.start(b)
 	if err != nil {
-		return 0, shardRun{}, err
+		return 0, err
 	}
 	if err := p.feed(b, carried); err != nil {
-		return 0, shardRun{}, err
+		return 0, err
 	}
-	defer p.reset()
 	if err := p.run(); err != nil {
 		p.zeroGrads()
-		return 0, shardRun{}, errors.Wrapf(err, "graph: train step on the %v", p.key)
+		return 0, errors.Wrapf(err, "graph: train step on the %v", p.key)
 	}
 	loss := scalar(p.lossVal)
 	if err := p.checkFinite(loss); err != nil {
 		p.zeroGrads()
-		return loss, shardRun{}, err
+		return loss, err
 	}
 	if !holdsTargets(b) {
 		// The run only carried the state on: there is nothing to learn
 		// from, and a solver with momentum would still move.
 		p.zeroGrads()
 		n.train.finish(b, p)
-		return 0, shardRun{b, p}, nil
+		return 0, nil
 	}
 	if err := solver.Step(p.valueGrads); err != nil {
 		p.zeroGrads()
-		return loss, shardRun{}, errors.Wrap(err, "graph: train step: solver")
+		return loss, errors.Wrap(err, "graph: train step: solver")
 	}
 	n.train.finish(b, p)
-	return loss, shardRun{b, p}, nil
+	return loss, nil
+}
+
+// releaseRuns gives the programs of runs back to the cache.
+func (n *Network) releaseRuns(runs []shardRun) {
+	for _, r := range runs {
+		n.release(r.p)
+	}
 }
 
 // holdsTargets reports whether a training batch holds a target: it does
@@ -141,11 +163,17 @@ func (n *Network) PredictBatch(b *dataset.Batch) ([][]float64, error) {
 	if n.PerStep() {
 		return nil, errors.New("graph: the network outputs one value per timestep: use PredictStepsBatch")
 	}
-	p, err := n.runInference(b, &n.predict)
-	if err != nil {
-		return nil, err
-	}
-	return rows(p.outVals[0]), nil
+	defer n.readWeights()()
+	return n.predictBatch(b)
+}
+
+// predictBatch is PredictBatch with the weights held.
+func (n *Network) predictBatch(b *dataset.Batch) ([][]float64, error) {
+	var out [][]float64
+	err := n.infer(b, n.chunkCarry(b, &n.predict), false, func(p *program, _ *dataset.Batch) {
+		out = rows(p.outVals[0])
+	})
+	return out, err
 }
 
 // PredictStepsBatch returns the output of a sequence-to-sequence network for
@@ -155,45 +183,91 @@ func (n *Network) PredictStepsBatch(b *dataset.Batch) ([][][]float64, error) {
 	if !n.PerStep() {
 		return nil, errors.New("graph: the network outputs one value per sequence: use PredictBatch")
 	}
-	p, err := n.runInference(b, &n.predict)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][][]float64, b.B)
-	for t, v := range p.outVals {
-		for s, r := range rows(v) {
-			if b.Mask[s*b.T+t] != 0 {
-				out[s] = append(out[s], r)
-			}
-		}
-	}
-	return out, nil
+	defer n.readWeights()()
+	return n.predictStepsBatch(b)
 }
 
-// runInference runs the inference graph for b, carrying state in c across
-// the chunks of a split batch.
-func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
+// predictStepsBatch is PredictStepsBatch with the weights held.
+func (n *Network) predictStepsBatch(b *dataset.Batch) ([][][]float64, error) {
+	var out [][][]float64
+	err := n.infer(b, n.chunkCarry(b, &n.predict), false, func(p *program, b *dataset.Batch) {
+		out = make([][][]float64, b.B)
+		for t, v := range p.outVals {
+			for s, r := range rows(v) {
+				if b.Mask[s*b.T+t] != 0 {
+					out[s] = append(out[s], r)
+				}
+			}
+		}
+	})
+	return out, err
+}
+
+// lockedCarry is recurrent state carried from one run to the next, with
+// the lock that guards it.
+type lockedCarry struct {
+	c    *carry
+	lock sync.Locker
+}
+
+// chunkCarry returns the network's carry c for a chunk of a split batch,
+// guarded by the network's chunk lock, and nothing for a whole batch.
+func (n *Network) chunkCarry(b *dataset.Batch, c *carry) lockedCarry {
+	if b == nil || b.Chunks <= 1 {
+		return lockedCarry{}
+	}
+	return lockedCarry{c, &n.chunks}
+}
+
+// readWeights holds the weights for reading until the function it returns
+// is called: inference holds them while it runs, training steps and changes
+// of the weights for writing.
+func (n *Network) readWeights() func() {
+	n.weights.RLock()
+	return n.weights.RUnlock
+}
+
+// infer runs the inference graph for b (with observed, the graph that reads
+// every named node, Activations'), from the state c carries (none when
+// c.c is nil; c.lock, when not nil, is held while it is read and written)
+// and keeping the state it ends in, and calls read with the
+// program and the prepared batch while the run's values are there. Any
+// number of goroutines may infer at once: each runs a program of its own,
+// and all hold the weights for reading.
+//
+// The caller holds the weights for reading (readWeights), so that a call
+// of several batches sees one set of weights.
+func (n *Network) infer(b *dataset.Batch, c lockedCarry, observed bool, read func(*program, *dataset.Batch)) error {
 	b, err := n.prepare(b, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p, err := n.program(programKey{batch: b.B, steps: b.T, masked: b.Padded()})
+	p, err := n.acquire(programKey{batch: b.B, steps: b.T, masked: b.Padded(), observed: observed})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	carried, err := c.start(b)
-	if err != nil {
-		return nil, err
+	defer n.release(p)
+	if c.lock != nil {
+		c.lock.Lock()
+		defer c.lock.Unlock()
+	}
+	var carried [][]float64
+	if c.c != nil {
+		if carried, err = c.c.start(b); err != nil {
+			return err
+		}
 	}
 	if err := p.feed(b, carried); err != nil {
-		return nil, err
+		return err
 	}
-	defer p.reset()
 	if err := p.run(); err != nil {
-		return nil, errors.Wrapf(err, "graph: predicting on the %v", p.key)
+		return errors.Wrapf(err, "graph: predicting on the %v", p.key)
 	}
-	c.finish(b, p)
-	return p, nil
+	if c.c != nil {
+		c.c.finish(b, p)
+	}
+	read(p, b)
+	return nil
 }
 
 // Activations runs the network on a mini-batch, as PredictBatch does, and
@@ -213,41 +287,30 @@ func (n *Network) runInference(b *dataset.Batch, c *carry) (*program, error) {
 // padded step is there too, as "lstm1/t7/unmasked/hidden"; the gates of a
 // padded step are computed on the padding.
 func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*tensor.Dense, error) {
-	b, err := n.prepare(b, false)
-	if err != nil {
-		return nil, err
-	}
-	p, err := n.program(programKey{batch: b.B, steps: b.T, masked: b.Padded(), observed: true})
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range names {
-		if _, ok := p.observed[name]; !ok {
-			return nil, errors.Errorf("graph: activations: no node %q in the network (nodes are called like %s)", name, exampleNames(p.observed))
+	defer n.readWeights()()
+	var out map[string]*tensor.Dense
+	var missing error
+	err := n.infer(b, n.chunkCarry(b, &n.observe), true, func(p *program, _ *dataset.Batch) {
+		for _, name := range names {
+			if _, ok := p.observed[name]; !ok {
+				missing = errors.Errorf("graph: activations: no node %q in the network (nodes are called like %s)", name, exampleNames(p.observed))
+				return
+			}
 		}
-	}
-	carried, err := n.observe.start(b)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.feed(b, carried); err != nil {
-		return nil, err
-	}
-	defer p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
-		return nil, errors.Wrapf(err, "graph: activations on the %v", p.key)
-	}
-	n.observe.finish(b, p)
-	if len(names) == 0 {
-		for name := range p.observed {
-			names = append(names, name)
+		if len(names) == 0 {
+			for name := range p.observed {
+				names = append(names, name)
+			}
 		}
+		out = make(map[string]*tensor.Dense, len(names))
+		for _, name := range names {
+			out[name] = (*p.observed[name]).(*tensor.Dense).Clone().(*tensor.Dense)
+		}
+	})
+	if err == nil {
+		err = missing
 	}
-	out := make(map[string]*tensor.Dense, len(names))
-	for _, name := range names {
-		out[name] = (*p.observed[name]).(*tensor.Dense).Clone().(*tensor.Dense)
-	}
-	return out, nil
+	return out, err
 }
 
 // exampleNames lists a few observable names, sorted, for an error message.
@@ -273,7 +336,7 @@ func (n *Network) Predict(src dataset.Source, batchSize int, opts ...dataset.Bat
 	}
 	out := make([][]float64, 0, sourceLen(src))
 	err := n.eachBatch("predict", src, batchSize, opts, func(b *dataset.Batch) error {
-		r, err := n.PredictBatch(b)
+		r, err := n.predictBatch(b)
 		out = append(out, r...)
 		return err
 	})
@@ -291,7 +354,7 @@ func (n *Network) PredictSteps(src dataset.Source, batchSize int, opts ...datase
 	}
 	out := make([][][]float64, 0, sourceLen(src))
 	err := n.eachBatch("predict steps", src, batchSize, opts, func(b *dataset.Batch) error {
-		r, err := n.PredictStepsBatch(b)
+		r, err := n.predictStepsBatch(b)
 		out = append(out, r...)
 		return err
 	})
@@ -299,8 +362,10 @@ func (n *Network) PredictSteps(src dataset.Source, batchSize int, opts ...datase
 }
 
 // eachBatch checks src against the network and calls f with its
-// observations in order, in mini-batches of batchSize made with opts.
+// observations in order, in mini-batches of batchSize made with opts, with
+// the weights held for reading, so that every batch sees the same weights.
 func (n *Network) eachBatch(what string, src dataset.Source, batchSize int, opts []dataset.BatchOption, f func(*dataset.Batch) error) error {
+	defer n.readWeights()()
 	if src == nil || src.Len() == 0 {
 		return errors.Errorf("graph: %s: no observations", what)
 	}

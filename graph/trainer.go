@@ -138,6 +138,7 @@ func (t *trainer) step(b *dataset.Batch, epoch int, rate float64) (bool, error) 
 		}
 		return true, errors.Wrapf(err, "graph: train: epoch %d, iteration %d", epoch, t.iteration+1)
 	}
+	defer t.net.releaseRuns(runs)
 	if !holdsTargets(b) {
 		return false, nil // a chunk that only carried the state on
 	}
@@ -197,8 +198,10 @@ func takeSnapshot(n *Network, iteration int) *snapshot {
 }
 
 func (s *snapshot) restore(n *Network) {
+	n.weights.Lock()
+	defer n.weights.Unlock()
 	for name, v := range s.learnables {
-		_ = n.SetLearnable(name, v) // same names and sizes: cannot fail
+		_ = n.params.Set(name, v) // same names and sizes: cannot fail
 	}
 	for name, st := range s.batchNorm {
 		copy(n.batchNorm[name].Mean, st.Mean)
