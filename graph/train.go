@@ -3,9 +3,9 @@ package graph
 import (
 	"iter"
 	"slices"
-	"sync"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
