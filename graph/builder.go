@@ -73,8 +73,9 @@ func (b *Builder) Params() *nodes.Params { return b.n.params }
 
 // Learnable returns the layer's learnable called "<layer>/<part>" bound in
 // the graph, created with init the first time any graph asks for it, and
-// trains it. A learnable whose part is "Bias" is not regularized (as
-// MATLAB's BiasL2Factor 0).
+// trains it. A learnable whose name ends in "Bias" ("Bias",
+// "RecurrentBias", a custom cell's "ForgetBias") is not regularized, as
+// MATLAB's BiasL2Factor 0; the others are.
 func (b *Builder) Learnable(part string, shape tensor.Shape, init nodes.Initializer) (*gorgonia.Node, error) {
 	n, err := b.n.params.Node(b.g, b.name+"/"+part, shape, init)
 	if err != nil {

@@ -324,3 +324,30 @@ func TestBadLayerArraysAreErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestBiasesAreNotRegularized: every learnable whose name ends in "Bias"
+// has L2 factor 0 (MATLAB's BiasL2Factor 0, its GRU's recurrent bias being
+// part of its Bias), every other 1.
+func TestBiasesAreNotRegularized(t *testing.T) {
+	net, err := NewNetwork([]Layer{SequenceInput(2), GRU(3), LayerNormalization(), FullyConnected(2), RegressionOutput()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := net.acquire(programKey{batch: 1, steps: 2, train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.release(p)
+	want := map[string]float64{"gru1/InputWeights": 1, "gru1/RecurrentWeights": 1, "gru1/Bias": 0, "gru1/RecurrentBias": 0,
+		"layernorm1/Scale": 1, "layernorm1/Offset": 1, "fc1/Weights": 1, "fc1/Bias": 0}
+	for _, vg := range p.valueGrads {
+		l := vg.(learnable)
+		if f, ok := want[l.Name()]; !ok || l.L2Factor() != f {
+			t.Errorf("%s: L2 factor %v, want %v", l.Name(), l.L2Factor(), f)
+		}
+		delete(want, l.Name())
+	}
+	if len(want) > 0 {
+		t.Errorf("learnables %v are not trained", want)
+	}
+}

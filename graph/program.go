@@ -149,7 +149,7 @@ func (p *program) readBack() {
 	sort.Slice(p.learnables, func(i, j int) bool { return p.learnables[i].Name() < p.learnables[j].Name() })
 	for _, l := range p.learnables {
 		factor := 1.0
-		if strings.HasSuffix(l.Name(), "/Bias") {
+		if strings.HasSuffix(l.Name(), "Bias") {
 			factor = 0
 		}
 		g := l.Value().(*tensor.Dense)
