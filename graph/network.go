@@ -79,7 +79,8 @@ type netConfig struct {
 	stepBuckets *bool // nil: the default for the layers
 	// budget bounds the values of the learnables NewNetwork may create (0:
 	// no bound): Load's, so that a checkpoint cannot make it allocate more
-	// than the tensors it holds.
+	// than the tensors it holds. Load then sets every learnable, so they
+	// start at zero rather than from initializers.
 	budget int
 }
 
@@ -144,6 +145,7 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 		return nil, errors.Wrap(err, "graph")
 	}
 	p.SetBudget(cfg.budget)
+	p.SetUninitialized(cfg.budget > 0) // Load sets every learnable
 	n := &Network{
 		layers: ls, input: ls[0].Layer.(inputLayer).input(), params: p, dtype: cfg.dtype, seed: cfg.seed,
 		cache: newProgramCache(cfg.cacheSize), classNames: cfg.classNames,
@@ -169,6 +171,7 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	}
 	p.Forget(g)
 	p.SetBudget(0)
+	p.SetUninitialized(false)
 	return n, nil
 }
 

@@ -30,6 +30,19 @@ type Params struct {
 	// values counts the values of the learnables; budget bounds it (0: no
 	// bound).
 	values, budget int
+	// uninitialized makes new learnables start at zero (SetUninitialized).
+	uninitialized bool
+}
+
+// SetUninitialized makes the learnables created from now on start at zero
+// instead of from their initializers, or, with false, from their
+// initializers again: for a reader that sets every learnable from a file,
+// whose orthogonal initializations (a QR decomposition each) would be
+// thrown away.
+func (p *Params) SetUninitialized(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.uninitialized = on
 }
 
 // NewParams returns an empty store whose learnables have the given dtype
@@ -129,7 +142,7 @@ func (p *Params) Node(g *gorgonia.ExprGraph, name string, shape tensor.Shape, in
 		if err := p.checkSizes([]string{name}, []tensor.Shape{shape}); err != nil {
 			return nil, err
 		}
-		if init == nil {
+		if init == nil || p.uninitialized {
 			init = Zeros()
 		}
 		vals := make([]float64, shape.TotalSize())
