@@ -109,12 +109,17 @@ func (b *Builder) Input(name string, shape []int, fill func(batch *dataset.Batch
 // their cells named are what Activations reads.
 func (b *Builder) Recurrent(us ...*rnn.Unrolled) { b.p.recurrent = append(b.p.recurrent, us...) }
 
-// EachStep applies f to each timestep's node of in (t from 0), or to its
-// one node (t = -1), or to its folded node (t = -1), and returns the
-// results with in's mask.
+// EachStep applies f to each timestep's node of in (t from 0; the steps of
+// Rows unfolded first), or to its one node (t = -1), or to its folded node
+// (t = -1), and returns the results with in's mask.
 func (b *Builder) EachStep(in Value, f func(x *gorgonia.Node, t int) (*gorgonia.Node, error)) (Value, error) {
 	out := Value{Mask: in.Mask}
 	var err error
+	if in.Rows != nil {
+		if in.Steps, err = b.StepsOf(in); err != nil {
+			return out, err
+		}
+	}
 	switch {
 	case in.Folded != nil:
 		out.Folded, err = f(in.Folded, -1)
@@ -129,6 +134,35 @@ func (b *Builder) EachStep(in Value, f func(x *gorgonia.Node, t int) (*gorgonia.
 		}
 	}
 	return out, err
+}
+
+// EachRow applies f, a function that treats every row of its input
+// alike, to in's timesteps folded into one node when in holds them so
+// (Rows: f runs once, t = -1), and as EachStep does otherwise.
+func (b *Builder) EachRow(in Value, f func(x *gorgonia.Node, t int) (*gorgonia.Node, error)) (Value, error) {
+	if in.Rows == nil {
+		return b.EachStep(in, f)
+	}
+	rows, err := f(in.Rows, -1)
+	return Value{Rows: rows, Mask: in.Mask}, err
+}
+
+// StepsOf returns in's timesteps, one B×Features node each: in.Steps, or
+// in.Rows unfolded.
+func (b *Builder) StepsOf(in Value) ([]*gorgonia.Node, error) {
+	if in.Rows == nil {
+		return in.Steps, nil
+	}
+	return nodes.UnfoldSequence(in.Rows, in.Rows.Shape()[0]/b.key.batch)
+}
+
+// RowsOf returns in's timesteps folded into one (T·B)×Features node,
+// timestep-major: in.Rows, or in.Steps folded.
+func (b *Builder) RowsOf(in Value) (*gorgonia.Node, error) {
+	if in.Rows != nil {
+		return in.Rows, nil
+	}
+	return foldSteps(in.Steps)
 }
 
 // FoldedMask returns the mask m as one vector of T·B values, timestep-major

@@ -114,8 +114,14 @@ func plainFeatures(in Shape) error {
 // real timesteps.
 type Value struct {
 	// Steps holds one B×Features node per timestep (Shape.Sequence, not
-	// folded).
+	// folded), unless Rows holds them.
 	Steps []*gorgonia.Node
+	// Rows, when not nil, holds the timesteps folded into one
+	// (T·B)×Features node, timestep-major (row t·B+b is timestep t of
+	// sequence b), as the layers over time give them: a layer that treats
+	// every row alike applies to it whole (Builder.EachRow), one that needs
+	// the timesteps unfolds it (Builder.StepsOf).
+	Rows *gorgonia.Node
 	// One is the B×Features node when Shape.Sequence is false.
 	One *gorgonia.Node
 	// Folded is the [T·B, ...] node of folded frames, timestep-major (row

@@ -42,6 +42,10 @@ func (l *classificationOutput) Output(in Shape) (Shape, error) {
 // one label in the chunk where it ends, 1/L_b at each of the L_b real steps
 // of a sequence with a label per timestep, 0 at padding.
 func (l *classificationOutput) Build(b *Builder, in Value) (Value, error) {
+	in, err := unfolded(b, in)
+	if err != nil {
+		return in, err
+	}
 	outs, err := outputsOf(b, in)
 	if err != nil || !b.Training() {
 		return in, err
@@ -71,6 +75,16 @@ func (l *classificationOutput) Build(b *Builder, in Value) (Value, error) {
 		}
 	}
 	return in, nil
+}
+
+// unfolded returns in with its timesteps unfolded, one node each (the
+// output layers read a sequence's outputs step by step).
+func unfolded(b *Builder, in Value) (Value, error) {
+	if in.Rows == nil {
+		return in, nil
+	}
+	steps, err := b.StepsOf(in)
+	return Value{Steps: steps, Mask: in.Mask, logp: in.logp}, err
 }
 
 // outputsOf makes in the network's outputs, one per sequence or one per

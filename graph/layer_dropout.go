@@ -41,7 +41,7 @@ func (l *dropoutLayer) Build(b *Builder, in Value) (Value, error) {
 		return in, nil
 	}
 	seed := b.Seed()
-	return b.EachStep(in, func(x *gorgonia.Node, t int) (*gorgonia.Node, error) {
+	return b.EachRow(in, func(x *gorgonia.Node, t int) (*gorgonia.Node, error) {
 		name := b.Name()
 		if t >= 0 {
 			name = fmt.Sprintf("%s/t%d", b.Name(), t)

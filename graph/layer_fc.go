@@ -44,7 +44,7 @@ func (l *fullyConnected) Build(b *Builder, in Value) (Value, error) {
 		return Value{}, err
 	}
 	b.Train(fc.Learnables()...)
-	return b.EachStep(in, func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) { return fc.Apply(x) })
+	return b.EachRow(in, func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) { return fc.Apply(x) })
 }
 
 func (l *fullyConnected) Describe(in, out Shape) string {

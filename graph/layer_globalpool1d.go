@@ -37,7 +37,7 @@ func (l *globalPool1d) Output(in Shape) (Shape, error) {
 }
 
 func (l *globalPool1d) Build(b *Builder, in Value) (Value, error) {
-	x, err := foldSteps(in.Steps)
+	x, err := b.RowsOf(in)
 	if err != nil {
 		return Value{}, err
 	}
@@ -45,7 +45,7 @@ func (l *globalPool1d) Build(b *Builder, in Value) (Value, error) {
 	if l.isMax {
 		pool = nodes.GlobalMaxPool1D
 	}
-	y, err := pool(x, b.foldedMaskOrOnes(in.Mask, len(in.Steps)), b.BatchSize())
+	y, err := pool(x, b.foldedMaskOrOnes(in.Mask, x.Shape()[0]/b.BatchSize()), b.BatchSize())
 	return Value{One: y, Mask: in.Mask}, err
 }
 

@@ -47,7 +47,7 @@ func (l *layerNorm) Build(b *Builder, in Value) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	return b.EachStep(in, func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
+	return b.EachRow(in, func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
 		return nodes.LayerNorm(x, scale, offset, l.opts.epsilon)
 	})
 }

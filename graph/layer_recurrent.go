@@ -102,6 +102,10 @@ func (l *recurrentLayer) Build(b *Builder, in Value) (Value, error) {
 	if !b.ReadsNodes() {
 		opts = append(opts, rnn.WithFusedKernels())
 	}
+	steps, err := b.StepsOf(in)
+	if err != nil {
+		return Value{}, err
+	}
 	var outputs []*gorgonia.Node
 	if l.bidirectional {
 		fwd, err := l.cell(b, b.Name()+"/forward")
@@ -112,7 +116,7 @@ func (l *recurrentLayer) Build(b *Builder, in Value) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		u, err := rnn.UnrollBidirectional(fwd, bwd, in.Steps, l.opts.merge, opts...)
+		u, err := rnn.UnrollBidirectional(fwd, bwd, steps, l.opts.merge, opts...)
 		if err != nil {
 			return Value{}, err
 		}
@@ -123,7 +127,7 @@ func (l *recurrentLayer) Build(b *Builder, in Value) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		u, err := rnn.Unroll(cell, in.Steps, opts...)
+		u, err := rnn.Unroll(cell, steps, opts...)
 		if err != nil {
 			return Value{}, err
 		}

@@ -40,6 +40,10 @@ func (l *regressionOutput) Output(in Shape) (Shape, error) {
 // in the chunk where the sequence ends). Where w is 0 the prediction is the
 // target itself, copied: no loss and no gradient, even from NaN.
 func (l *regressionOutput) Build(b *Builder, in Value) (Value, error) {
+	in, err := unfolded(b, in)
+	if err != nil {
+		return in, err
+	}
 	outs, err := outputsOf(b, in)
 	if err != nil || !b.Training() {
 		return in, err

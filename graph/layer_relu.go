@@ -19,7 +19,7 @@ func (l *reluLayer) Spec() LayerSpec                { return l.spec(nil) }
 func (l *reluLayer) Output(in Shape) (Shape, error) { return in, nil }
 
 func (l *reluLayer) Build(b *Builder, in Value) (Value, error) {
-	return b.EachStep(in, func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
+	return b.EachRow(in, func(x *gorgonia.Node, _ int) (*gorgonia.Node, error) {
 		if x.Dims() == 2 {
 			return nodes.ReLU.Apply(x)
 		}

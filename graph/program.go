@@ -101,7 +101,9 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 			return nil, errors.Wrapf(err, "graph: building layer %q of the %v", l.name, key)
 		}
 		if _, last := l.Layer.(outputLayer); key.observed && !last {
-			p.observe(l.name, v)
+			if err := p.observe(b, l.name, v); err != nil {
+				return nil, errors.Wrapf(err, "graph: reading layer %q of the %v", l.name, key)
+			}
 		}
 	}
 	if key.train && p.loss == nil {
@@ -174,7 +176,7 @@ func (p *program) readBack() {
 
 // observe records a layer's output: "fc1" for one step, "fc1/t3" for each
 // step of a sequence (folded frames are not recorded).
-func (p *program) observe(layer string, v Value) {
+func (p *program) observe(b *Builder, layer string, v Value) error {
 	read := func(name string, n *gorgonia.Node) {
 		r := new(gorgonia.Value)
 		gorgonia.Read(n, r)
@@ -182,11 +184,13 @@ func (p *program) observe(layer string, v Value) {
 	}
 	if v.One != nil {
 		read(layer, v.One)
-		return
+		return nil
 	}
-	for t, n := range v.Steps {
+	steps, err := b.StepsOf(v)
+	for t, n := range steps {
 		read(fmt.Sprintf("%s/t%d", layer, t), n)
 	}
+	return err
 }
 
 // compile differentiates a training graph and orders the nodes of a direct

@@ -38,23 +38,19 @@ func (b *Builder) foldedMaskOrOnes(m Mask, steps int) *gorgonia.Node {
 type outputMaskFunc func(mask []float64, steps, batch int) ([]float64, int, error)
 
 // windowed runs a windowed op over time (a 1-D convolution or pooling) on
-// in and returns its output, one B×K node per output step, with the mask
-// its outputs have.
+// in and returns its output, folded (Rows: the layers after it that treat
+// rows alike take it whole), with the mask its outputs have.
 func (b *Builder) windowed(in Value, outMask outputMaskFunc, op func(x, mask *gorgonia.Node) (*gorgonia.Node, error)) (Value, error) {
-	steps, batch := len(in.Steps), b.key.batch
-	x, err := foldSteps(in.Steps)
+	batch := b.key.batch
+	x, err := b.RowsOf(in)
 	if err != nil {
 		return Value{}, err
 	}
-	y, err := op(x, b.foldedMaskOrOnes(in.Mask, steps))
+	y, err := op(x, b.foldedMaskOrOnes(in.Mask, x.Shape()[0]/batch))
 	if err != nil {
 		return Value{}, err
 	}
 	outSteps := y.Shape()[0] / batch
-	ys, err := nodes.UnfoldSequence(y, outSteps)
-	if err != nil {
-		return Value{}, err
-	}
 	mask := b.DeriveMask(in.Mask, outSteps, func(m []float64, inSteps int) ([]float64, error) {
 		out, n, err := outMask(transposeMask(m, batch, inSteps), inSteps, batch)
 		if err != nil {
@@ -62,7 +58,7 @@ func (b *Builder) windowed(in Value, outMask outputMaskFunc, op func(x, mask *go
 		}
 		return transposeMask(out, n, batch), nil
 	})
-	return Value{Steps: ys, Mask: mask}, nil
+	return Value{Rows: y, Mask: mask}, nil
 }
 
 // transposeMask returns a rows×cols mask, row-major, as cols×rows.

@@ -118,6 +118,10 @@ func workflowTasks() []workflowTask {
 		{name: "pooling", layers: classifier(MaxPooling1D(2, WithStride(2), WithSamePadding()), LSTM(h, WithOutputMode(rnn.Last))), data: labelData(k, false)},
 		{name: "per-step-conv1d", layers: regressor(2, Convolution1D(3, 4, WithSamePadding()), AveragePooling1D(2, WithCausalPadding()), LSTM(h)),
 			data: stepResponseData, perStep: true},
+		// Folded timesteps from the convolution through ReLU and the fully
+		// connected layer to the output, unfolded only there.
+		{name: "per-step-conv1d-folded", layers: regressor(2, Convolution1D(3, 4, WithCausalPadding()), ReLU(), Dropout(0.1)),
+			data: stepResponseData, perStep: true},
 		{name: "word-embedding", layers: classifier(WordEmbedding(3, 7), LSTM(h, WithOutputMode(rnn.Last))), data: tokenData(k, 7)},
 		{name: "word-embedding-pooled", layers: classifier(WordEmbedding(3, 7), GlobalMaxPooling1D()), data: tokenData(k, 7)},
 	}
