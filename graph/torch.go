@@ -18,8 +18,8 @@ import (
 // PyTorch state_dicts. A state_dict names each tensor by its module's path
 // in the model and the parameter's name in the module
 // ("encoder.lstm.weight_ih_l1_reverse"); safetensors.torch.save_file writes
-// it into the container of checkpoints (safetensors.go) with no metadata of
-// seqgraph's. Each layer with learnables is one module, or one layer k of a
+// it into the container of checkpoints (safetensors.go), without
+// seqgraph's metadata. Each layer with learnables is one module, or one layer k of a
 // multi-layer nn.LSTM, nn.GRU or nn.RNN; the layers say which and how their
 // learnables map (torch_layers.go); this file names the modules, and moves
 // the values in and out.
@@ -61,7 +61,9 @@ func (r torchRef) name(param string) string {
 // "classifier.weight" and "classifier.bias"). A layer of a multi-layer
 // nn.LSTM, nn.GRU or nn.RNN adds "@" and its index k in the module
 // ("bilstm2": "encoder.lstm@1" for "encoder.lstm.weight_ih_l1", ...); "@0"
-// may be left out. The path "" (or "@k") is a model that is the module
+// may be left out. The layers of one such module follow each other at
+// indices 0, 1, ... (layers without learnables, a Dropout say, may stand
+// between them). The path "" (or "@k") is a model that is the module
 // itself (a bare nn.LSTM's "weight_ih_l0").
 //
 // The map must name every layer with learnables and nothing else. Without
@@ -162,14 +164,14 @@ type torchLayer interface {
 	torchModule(n *Network, l netLayer, k int) (torchModule, error)
 }
 
-// torchParam returns the tensor name of a module that the learnable
-// called learnable is, as it is.
+// torchParam returns the module's tensor called name, which is the
+// learnable called learnable in PyTorch's layout.
 func (n *Network) torchParam(name, learnable string) torchTensor {
 	return torchTensor{name: name, learnable: learnable, shape: n.LearnableShape(learnable)}
 }
 
-// torchBias returns the bias called name that the learnable is, or a
-// share of.
+// torchBias returns the module's bias called name: the learnable, or
+// (summed) a share of it.
 func (n *Network) torchBias(name, learnable string, summed bool) torchTensor {
 	t := n.torchParam(name, learnable)
 	t.bias, t.summed = true, summed
@@ -195,14 +197,9 @@ func (n *Network) torchPlan(cfg torchConfig) ([]torchTensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	type use struct {
-		layer, class string
-		k            int
-		stacked      bool
-	}
-	modules := map[string]use{}
+	modules := map[string]torchUse{}
 	var plan []torchTensor
-	for _, l := range n.layers {
+	for i, l := range n.layers {
 		ref, ok := refs[l.name]
 		if !ok {
 			continue
@@ -215,13 +212,11 @@ func (n *Network) torchPlan(cfg torchConfig) ([]torchTensor, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "layer %q", l.name)
 		}
-		if ref.hasK && !m.stacked {
-			return nil, errors.Errorf("layer %q is %s, which has no layers: %q takes no @%d", l.name, m.class, ref.path, ref.k)
+		use := torchUse{layer: l.name, index: i, module: m, ref: ref}
+		if err := use.follows(modules[ref.path], refs, n.layers); err != nil {
+			return nil, err
 		}
-		if u, ok := modules[ref.path]; ok && !(u.stacked && m.stacked && u.class == m.class && u.k != ref.k) {
-			return nil, errors.Errorf("layers %q (%s@%d) and %q (%s@%d) are both module %q: only the layers of one multi-layer nn.LSTM, nn.GRU or nn.RNN share a module, each at its own index", u.layer, u.class, u.k, l.name, m.class, ref.k, ref.path)
-		}
-		modules[ref.path] = use{layer: l.name, class: m.class, k: ref.k, stacked: m.stacked}
+		modules[ref.path] = use
 		covered := map[string]bool{}
 		for _, t := range m.tensors {
 			t.name, t.layer = ref.name(t.name), l.name
@@ -235,6 +230,42 @@ func (n *Network) torchPlan(cfg torchConfig) ([]torchTensor, error) {
 		}
 	}
 	return plan, nil
+}
+
+// torchUse is a layer as a module of the model.
+type torchUse struct {
+	layer  string
+	index  int // in the network
+	module torchModule
+	ref    torchRef
+}
+
+// follows checks that u may be its module, which prev (if any) was
+// last: only the layers of one multi-layer nn.LSTM, nn.GRU or nn.RNN share
+// a module, one after the other among the layers with modules (refs), at
+// indices that follow each other, as PyTorch's layer k reads layer k-1's
+// output.
+func (u torchUse) follows(prev torchUse, refs map[string]torchRef, layers []netLayer) error {
+	if !u.module.stacked && u.ref.hasK {
+		return errors.Errorf("layer %q is %s, which has no layers: %q takes no @%d", u.layer, u.module.class, u.ref.path, u.ref.k)
+	}
+	if prev.layer == "" {
+		return nil
+	}
+	next := prev.index + 1
+	for next < len(layers) && !hasRef(refs, layers[next].name) {
+		next++
+	}
+	if u.module.stacked && prev.module.class == u.module.class && u.ref.k == prev.ref.k+1 && next == u.index {
+		return nil
+	}
+	return errors.Errorf("layers %q (%s@%d) and %q (%s@%d) are both module %q: only the layers of one multi-layer nn.LSTM, nn.GRU or nn.RNN share a module, one after the other at indices 0, 1, ...",
+		prev.layer, prev.module.class, prev.ref.k, u.layer, u.module.class, u.ref.k, u.ref.path)
+}
+
+func hasRef(refs map[string]torchRef, layer string) bool {
+	_, ok := refs[layer]
+	return ok
 }
 
 // torchRefs returns the module of each layer with learnables: the map's,
@@ -312,10 +343,12 @@ func (n *Network) stateDictPlan(opts []TorchOption) ([]torchTensor, error) {
 }
 
 // LoadStateDict sets the network's learnables from a PyTorch state_dict in
-// the safetensors format, as safetensors.torch.save_file writes it
-// (docs/checkpoints.md has the names of each layer's tensors): the network
-// must be the model's architecture, declared in seqgraph. WithTorchModules
-// names the modules; by default they are numbered as nn.Sequential's.
+// the safetensors format, as safetensors.torch.save_file writes it, with
+// any metadata or none (docs/checkpoints.md has the names of each layer's
+// tensors); it verifies the checksums of a file that has seqgraph's. The
+// network must be the model's architecture, declared in seqgraph.
+// WithTorchModules names the modules; by default they are numbered as
+// nn.Sequential's.
 //
 // The biases of an nn.LSTM or nn.RNN layer, bias_ih and bias_hh, add up to
 // the layer's one Bias (MATLAB's); a GRU keeps bias_hh apart, as its
@@ -402,11 +435,18 @@ func (n *Network) fromTorch(plan []torchTensor, tensors []stTensor) (map[string]
 		}
 		sum := values[t.learnable]
 		if sum == nil {
-			sum = make([]float64, len(v))
-			values[t.learnable] = sum
+			values[t.learnable] = v
+			continue
+		}
+		limit := math.MaxFloat64
+		if n.dtype == tensor.Float32 {
+			limit = math.MaxFloat32
 		}
 		for i, x := range v {
-			sum[i] += x
+			// Two biases in range may add up to one that is not.
+			if sum[i] += x; math.Abs(sum[i]) > limit {
+				return nil, errors.Errorf("layer %q (%s): value %d of the sum of the biases is %v, beyond the range of the network's %s", t.layer, t.learnable, i, sum[i], n.dtype)
+			}
 		}
 	}
 	// The learnables of the absent biases are zeros.
@@ -451,7 +491,10 @@ func checkTorchNames(plan []torchTensor, byName map[string]stTensor) error {
 		}
 		msg = append(msg, s)
 	}
-	if len(extra) > 0 {
+	switch {
+	case len(extra) == 1:
+		msg = append(msg, fmt.Sprintf("tensor %q maps to no learnable of the network", extra[0]))
+	case len(extra) > 1:
 		msg = append(msg, fmt.Sprintf("%d tensors map to no learnable of the network: %s", len(extra), quoteSome(extra, 5)))
 	}
 	if len(msg) > 0 {
@@ -528,9 +571,10 @@ func transpose(m []float64, rows, cols int) []float64 {
 // single bias of an LSTM or Elman cell saves as bias_ih, and bias_hh as
 // zeros, so that the two add up to it; WordEmbedding's Weights save
 // transposed, with row 0 zeros (what WordEmbedding computes with). The
-// metadata is {"format": "pt"}, as save_file writes it, and the checksums
-// that every file seqgraph writes carries (docs/checkpoints.md), which
-// PyTorch ignores and LoadStateDict verifies.
+// metadata is {"format": "pt"}, which Hugging Face's transformers looks
+// for in the files it loads, and the checksums that every file seqgraph writes
+// carries (docs/checkpoints.md), which PyTorch ignores and LoadStateDict
+// verifies.
 func (n *Network) SaveStateDict(w io.Writer, opts ...TorchOption) error {
 	tensors, meta, err := n.encodeStateDict(opts)
 	if err != nil {

@@ -19,10 +19,12 @@ from its layers to the model's modules (WithTorchModules):
                padding=1) -> ReLU -> nn.LayerNorm(5) -> mean over time ->
                nn.Linear(5, 3) -> softmax; {"embedding1": "embed",
                "conv1d1": "conv", "layernorm1": "norm", "fc1": "out"}
-    rnn_nobias nn.RNN(3, 4, bias=False) -> last hidden state ->
-               nn.Linear(4, 3, bias=False) -> softmax: a Recurrent layer of
-               rnn.Elman cells, whose biases load as zeros; {"rnn1": "rnn",
-               "fc1": "fc"}. PyTorch -> Go only.
+    birnn_nobias
+               nn.RNN(3, 4, bias=False, bidirectional=True) -> the final
+               hidden state of each direction, concatenated ->
+               nn.Linear(8, 3, bias=False) -> softmax: a Bidirectional layer
+               of rnn.Elman cells (OutputMode final), whose biases load as
+               zeros; {"birnn1": "rnn", "fc1": "fc"}. PyTorch -> Go only.
 
 Commands (DIR defaults to this script's folder):
 
@@ -30,12 +32,13 @@ Commands (DIR defaults to this script's folder):
         PyTorch -> Go: for each network and dtype (float32, float64), makes
         the model with seeded random weights and writes its state_dict as
         DIR/torch_<network>_<dtype>.safetensors, as
-        safetensors.torch.save_file does (metadata {"format": "pt"}), and
+        safetensors.torch.save_file(state_dict, path,
+        metadata={"format": "pt"}) does, and
         its inputs and outputs as DIR/torch_<network>_<dtype>.json, which
         TestStateDictFromPyTorch in package graph checks.
 
     /usr/bin/python3 make_state_dicts.py check [DIR]
-        Go -> PyTorch: for each network but rnn_nobias and each dtype, reads
+        Go -> PyTorch: for each network but birnn_nobias and each dtype, reads
         DIR/go_<network>_<dtype>.safetensors, which seqgraph's
         SaveStateDictFile wrote (SEQGRAPH_WRITE_FIXTURES=1 go test ./graph
         -run TestWriteStateDictFixtures), verifies its CRC-32C checksums,
@@ -153,25 +156,25 @@ class Convembed:
         return seqs
 
 
-class RnnNobias:
+class BirnnNobias:
     both = False
 
     @staticmethod
     def model(dtype):
         m = torch.nn.Module()
-        m.rnn = torch.nn.RNN(3, 4, bias=False, batch_first=True, dtype=dtype)
-        m.fc = torch.nn.Linear(4, 3, bias=False, dtype=dtype)
+        m.rnn = torch.nn.RNN(3, 4, bias=False, bidirectional=True, batch_first=True, dtype=dtype)
+        m.fc = torch.nn.Linear(8, 3, bias=False, dtype=dtype)
         return m
 
     @staticmethod
     def run(m, x):
-        _, hn = m.rnn(x)
-        return torch.softmax(m.fc(hn[-1]), dim=-1)[0]
+        _, hn = m.rnn(x)  # 2 x 1 x H: the forward, then the backward direction
+        return torch.softmax(m.fc(torch.cat([hn[0], hn[1]], dim=-1)), dim=-1)[0]
 
     inputs = Lstm.inputs
 
 
-NETS = {"lstm": Lstm, "gru": Gru, "bilstm2": Bilstm2, "convembed": Convembed, "rnn_nobias": RnnNobias}
+NETS = {"lstm": Lstm, "gru": Gru, "bilstm2": Bilstm2, "convembed": Convembed, "birnn_nobias": BirnnNobias}
 
 
 def outputs(net, m, inputs, dtype):
