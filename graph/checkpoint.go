@@ -167,19 +167,26 @@ func (n *Network) SaveFile(path string, opts ...SaveOption) error {
 
 // saveFile is SaveFile with the file's writer passed through wrap, which lets
 // a test make writing fail part way.
-func saveFile(path string, n *Network, opts []SaveOption, wrap func(io.Writer) io.Writer) (err error) {
+func saveFile(path string, n *Network, opts []SaveOption, wrap func(io.Writer) io.Writer) error {
 	// Everything that can be checked is, before the disk is touched.
 	tensors, meta, err := n.encodeCheckpoint(opts)
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, "graph: checkpoint", tensors, meta, wrap)
+}
+
+// writeFileAtomic writes the tensors and metadata as a safetensors file at
+// path, atomically (see SaveFile), with the file's writer passed through
+// wrap. Its errors begin with what, then the path.
+func writeFileAtomic(path, what string, tensors []stTensor, meta map[string]string, wrap func(io.Writer) io.Writer) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	f, tmp, err := createTemp(dir, base)
 	if err != nil {
-		return errors.Wrapf(err, "graph: checkpoint %s", path)
+		return errors.Wrapf(err, "%s %s", what, path)
 	}
 	renamed := false
 	defer func() {
@@ -190,19 +197,19 @@ func saveFile(path string, n *Network, opts []SaveOption, wrap func(io.Writer) i
 	}()
 	bw := bufio.NewWriterSize(wrap(f), 1<<16)
 	if err := writeSafetensors(bw, tensors, meta); err != nil {
-		return errors.Wrapf(err, "graph: checkpoint %s", path)
+		return errors.Wrapf(err, "%s %s", what, path)
 	}
 	if err := bw.Flush(); err != nil {
-		return errors.Wrapf(err, "graph: checkpoint %s: writing", path)
+		return errors.Wrapf(err, "%s %s: writing", what, path)
 	}
 	if err := f.Sync(); err != nil {
-		return errors.Wrapf(err, "graph: checkpoint %s: syncing", path)
+		return errors.Wrapf(err, "%s %s: syncing", what, path)
 	}
 	if err := f.Close(); err != nil {
-		return errors.Wrapf(err, "graph: checkpoint %s: closing", path)
+		return errors.Wrapf(err, "%s %s: closing", what, path)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return errors.Wrapf(err, "graph: checkpoint %s", path)
+		return errors.Wrapf(err, "%s %s", what, path)
 	}
 	renamed = true
 	removeStaleTemps(dir, base)
@@ -210,11 +217,11 @@ func saveFile(path string, n *Network, opts []SaveOption, wrap func(io.Writer) i
 	if runtime.GOOS != "windows" {
 		d, err := os.Open(dir)
 		if err != nil {
-			return errors.Wrapf(err, "graph: checkpoint %s: saved, but syncing the folder", path)
+			return errors.Wrapf(err, "%s %s: saved, but syncing the folder", what, path)
 		}
 		defer d.Close()
 		if err := d.Sync(); err != nil {
-			return errors.Wrapf(err, "graph: checkpoint %s: saved, but syncing the folder", path)
+			return errors.Wrapf(err, "%s %s: saved, but syncing the folder", what, path)
 		}
 	}
 	return nil

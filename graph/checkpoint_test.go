@@ -1091,18 +1091,7 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 }
 
-func readFixtureIO(t *testing.T, path string) fixtureIO {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fx fixtureIO
-	if err := json.Unmarshal(b, &fx); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return fx
-}
+func readFixtureIO(t *testing.T, path string) fixtureIO { return readJSON[fixtureIO](t, path) }
 
 // fixtureBatch returns the fixture's inputs as one batch, padded on the
 // right.

@@ -48,7 +48,9 @@
 // Predict, PredictAndUpdateState, ClassifyAndUpdateState and Forecast are
 // MATLAB's inference functions, with PredictSteps and ClassifySteps for
 // networks with an output per timestep. Save and Load keep a network in a
-// safetensors checkpoint, checksummed (docs/checkpoints.md). Packages
+// safetensors checkpoint, checksummed (docs/checkpoints.md); LoadStateDict
+// and SaveStateDict read and write a PyTorch model's state_dict by
+// PyTorch's names (WithTorchModules). Packages
 // graph/metrics and graph/plot compute and draw the results.
 //
 // One seed (WithSeed, and the batcher's) gives a bit-identical training run.

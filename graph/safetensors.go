@@ -277,7 +277,8 @@ func parseSafetensorsEntry(name string, v json.RawMessage) (stEntry, error) {
 	case h.Dtype == "" || h.Shape == nil || h.DataOffsets == nil:
 		return fail("wants dtype, shape and data_offsets")
 	case stElemSize(h.Dtype) == 0:
-		return fail("dtype %q is not supported (seqgraph reads F32 and F64)", h.Dtype)
+		// A valid file, of a type seqgraph does not read: not corrupt.
+		return stEntry{}, errors.Errorf("tensor %q: dtype %q is not supported (seqgraph reads F32 and F64)", name, h.Dtype)
 	case len(h.DataOffsets) != 2 || h.DataOffsets[0] > h.DataOffsets[1]:
 		return fail("data_offsets %v are not [begin, end] with begin ≤ end", h.DataOffsets)
 	}
