@@ -189,3 +189,9 @@ func init() {
 		return Convolution1D(*f.FilterSize, *f.Filters, opts...), nil
 	}
 }
+
+// torchModule: nn.Conv1d, weight (K×C×k) and bias (K), Convolution1D's
+// Weights and Bias, in the same layout.
+func (l *conv1d) torchModule(n *Network, nl netLayer, _ int) (torchModule, error) {
+	return n.torchWeightBias("nn.Conv1d", nl.name+"/Weights", nl.name+"/Bias"), nil
+}

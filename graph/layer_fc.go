@@ -65,3 +65,9 @@ func init() {
 		return FullyConnected(*f.Outputs, decodeName(name)...), nil
 	}
 }
+
+// torchModule: nn.Linear, weight (K×In) and bias (K), FullyConnected's
+// Weights and Bias.
+func (l *fullyConnected) torchModule(n *Network, nl netLayer, _ int) (torchModule, error) {
+	return n.torchWeightBias("nn.Linear", nl.name+"/Weights", nl.name+"/Bias"), nil
+}

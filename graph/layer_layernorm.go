@@ -73,3 +73,9 @@ func init() {
 		return LayerNormalization(opts...), nil
 	}
 }
+
+// torchModule: nn.LayerNorm(features), weight and bias,
+// LayerNormalization's Scale and Offset.
+func (l *layerNorm) torchModule(n *Network, nl netLayer, _ int) (torchModule, error) {
+	return n.torchWeightBias("nn.LayerNorm", nl.name+"/Scale", nl.name+"/Offset"), nil
+}

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"fmt"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
@@ -247,4 +249,57 @@ func decodeCustomCell(name string, fields Fields, bidirectional bool) (Layer, er
 func init() {
 	builtinKinds["recurrent"] = func(name string, fields Fields) (Layer, error) { return decodeCustomCell(name, fields, false) }
 	builtinKinds["bidirectional"] = func(name string, fields Fields) (Layer, error) { return decodeCustomCell(name, fields, true) }
+}
+
+// torchModule: layer k of an nn.LSTM, nn.GRU or nn.RNN, bidirectional for
+// a bidirectional layer, whose backward cell's tensors end in "_reverse":
+//
+//	weight_ih_l{k}  InputWeights
+//	weight_hh_l{k}  RecurrentWeights
+//	bias_ih_l{k}    Bias
+//	bias_hh_l{k}    RecurrentBias (nn.GRU); a share of Bias (nn.LSTM, nn.RNN)
+//
+// The gates come in the same order in both (LSTM i, f, g, o; GRU r, z, and
+// h̃ for PyTorch's n).
+func (l *recurrentLayer) torchModule(n *Network, nl netLayer, k int) (torchModule, error) {
+	class, err := l.torchClass(n, nl)
+	if err != nil {
+		return torchModule{}, err
+	}
+	m := torchModule{stacked: true, class: fmt.Sprintf("%s(hidden_size=%d, bidirectional=%v)", class, l.hidden, l.bidirectional)}
+	cells := []struct{ name, suffix string }{{nl.name, ""}}
+	if l.bidirectional {
+		cells = []struct{ name, suffix string }{{nl.name + "/forward", ""}, {nl.name + "/backward", "_reverse"}}
+	}
+	for _, c := range cells {
+		sfx := fmt.Sprintf("_l%d%s", k, c.suffix)
+		hh := n.torchBias("bias_hh"+sfx, c.name+"/Bias", true)
+		if class == "nn.GRU" {
+			hh = n.torchBias("bias_hh"+sfx, c.name+"/RecurrentBias", false)
+		}
+		m.tensors = append(m.tensors,
+			n.torchParam("weight_ih"+sfx, c.name+"/InputWeights"),
+			n.torchParam("weight_hh"+sfx, c.name+"/RecurrentWeights"),
+			n.torchBias("bias_ih"+sfx, c.name+"/Bias", false),
+			hh)
+	}
+	return m, nil
+}
+
+// torchClass returns the PyTorch module whose layers the layer's cells are
+// (rnn.TorchCounterpart: nn.LSTM, nn.GRU or nn.RNN), or an error that says
+// why none is; it asks a cell made apart from the network.
+func (l *recurrentLayer) torchClass(n *Network, nl netLayer) (string, error) {
+	p, err := nodes.NewParams(n.dtype, 1)
+	if err != nil {
+		return "", err
+	}
+	cell, err := l.newCell(gorgonia.NewGraph(), p, nl.name, nl.in.Features, l.hidden)
+	if err != nil {
+		return "", err
+	}
+	if c, ok := cell.(rnn.TorchCounterpart); ok {
+		return c.TorchModule()
+	}
+	return "", errors.Errorf("its cell, a %T, has no PyTorch counterpart (nn.LSTM, nn.GRU and nn.RNN are rnn.LSTM, rnn.GRU and rnn.Elman)", cell)
 }

@@ -102,3 +102,12 @@ func init() {
 		return WordEmbedding(*f.Dimension, *f.VocabularySize, decodeName(name)...), nil
 	}
 }
+
+// torchModule: nn.Embedding(V, D, padding_idx=0), weight (V×D), the
+// transpose of WordEmbedding's Weights (D×V).
+func (l *wordEmbedding) torchModule(n *Network, nl netLayer, _ int) (torchModule, error) {
+	t := n.torchParam("weight", nl.name+"/Weights")
+	t.shape = []int{l.vocabulary, l.dimension}
+	t.transposed = true
+	return torchModule{class: "nn.Embedding", tensors: []torchTensor{t}}, nil
+}

@@ -618,3 +618,11 @@ func (n *Network) encodeStateDict(opts []TorchOption) ([]stTensor, map[string]st
 	slices.SortFunc(tensors, func(a, b stTensor) int { return strings.Compare(a.name, b.name) })
 	return tensors, map[string]string{"format": "pt"}, nil
 }
+
+// torchWeightBias is a module of a weight and a bias.
+func (n *Network) torchWeightBias(class, weight, bias string) torchModule {
+	return torchModule{class: class, tensors: []torchTensor{
+		n.torchParam("weight", weight),
+		n.torchBias("bias", bias, false),
+	}}
+}

@@ -514,15 +514,15 @@ func TestStateDictRefusesBadMaps(t *testing.T) {
 		{"nil option", lstmNet, []TorchOption{nil}, "nil option"},
 		{"peephole", single(Recurrent(4, func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
 			return rnn.NewPeepholeLSTM(g, p, name, in, out)
-		})), nil, `layer "rnn1": a peephole LSTM cell: PyTorch's nn.LSTM has no peephole weights`},
+		})), nil, `layer "rnn1": its cell, a *rnn.PeepholeLSTM, has no PyTorch counterpart`},
 		{"custom cell", single(Recurrent(4, newCkptMGU)), nil, `layer "rnn1": its cell, a *graph.ckptMGU, has no PyTorch counterpart`},
 		{"GRU reset before", single(GRU(4, WithResetGateMode(rnn.BeforeMultiplication))), nil,
 			`layer "gru1": reset gate mode before-multiplication: PyTorch's nn.GRU resets after the multiplication`},
 		{"GRU cell reset before", single(Recurrent(4, func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
 			return rnn.NewGRU(g, p, name, in, out, rnn.WithResetGateMode(rnn.BeforeMultiplication))
-		})), nil, `layer "rnn1": a GRU cell that resets before the multiplication`},
+		})), nil, `layer "rnn1": reset gate mode before-multiplication: PyTorch's nn.GRU resets after the multiplication`},
 		{"activation", single(LSTM(4, WithStateActivation(nodes.Softsign))), nil,
-			`layer "lstm1": gate activation sigmoid and state activation softsign: PyTorch's nn.LSTM and nn.GRU have sigmoid and tanh only`},
+			`layer "lstm1": gate activation sigmoid and state activation softsign: PyTorch's nn.LSTM has sigmoid and tanh only`},
 		{"2-D convolution", func() []Layer { return ckptVideoLayers(dataset.NormNone) }, nil,
 			`layer "conv1" (2-D Convolution) has no PyTorch counterpart`},
 	} {
