@@ -60,6 +60,8 @@ type Network struct {
 	// stepBuckets says whether training batches are padded to bucketed
 	// lengths (WithStepBuckets).
 	stepBuckets bool
+	// plain turns the graph optimizer off (WithGraphOptimizer(false)).
+	plain bool
 }
 
 // Option configures a Network.
@@ -71,6 +73,7 @@ type netConfig struct {
 	cacheSize   int
 	classNames  []string
 	stepBuckets *bool // nil: the default for the layers
+	plain       bool
 }
 
 // WithDtype sets the element type of the learnables and of every
@@ -152,6 +155,7 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 	if cfg.stepBuckets != nil {
 		n.stepBuckets = *cfg.stepBuckets
 	}
+	n.plain = cfg.plain
 	for _, l := range ls {
 		if l.kind == batchNormLayer {
 			if n.batchNorm[l.name], err = nodes.NewBatchNormState(l.frame.C); err != nil {
@@ -350,6 +354,7 @@ func (n *Network) program(key programKey) (*program, error) {
 		n.params.Forget(g)
 		return nil, err
 	}
+	p.optimize = !n.plain
 	n.compileMu.Lock()
 	err = p.compile()
 	n.compileMu.Unlock()

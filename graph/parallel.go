@@ -132,7 +132,7 @@ func (n *Network) worker() *Network {
 	w := &Network{
 		layers: n.layers, params: n.params, classNames: n.classNames, dtype: n.dtype, seed: n.seed,
 		cacheSize: n.cacheSize, programs: make(map[programKey]*list.Element), lru: list.New(),
-		batchNorm: n.batchNorm, norm: n.norm, compileMu: n.compileMu, stepBuckets: n.stepBuckets,
+		batchNorm: n.batchNorm, norm: n.norm, compileMu: n.compileMu, stepBuckets: n.stepBuckets, plain: n.plain,
 	}
 	return w
 }

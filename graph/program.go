@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/graph/internal/exec"
 	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -40,6 +41,11 @@ type program struct {
 	// direct runs the other inference graphs (see directRun).
 	vm     gorgonia.VM
 	direct *directRun
+	// optimize asks compile for the graph optimizer; exec is its program
+	// when the graph has only ops it computes (see optimize.go).
+	optimize      bool
+	exec          *exec.Program
+	observedNames []string // the names of the exec targets after the loss
 
 	inputs []*tensor.Dense // per timestep, B×F
 	masks  []*tensor.Dense // per timestep, B (nil when not masked)
@@ -67,6 +73,7 @@ type program struct {
 
 	recurrent  []*rnn.Unrolled
 	observed   map[string]*gorgonia.Value // the named nodes, when key.observed
+	observedAt map[string]*gorgonia.Node  // the layer outputs among them, by name
 	learnables gorgonia.Nodes             // sorted by name
 	valueGrads []gorgonia.ValueGrad
 }
@@ -91,6 +98,7 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 	p := &program{key: key, g: g}
 	if key.observed {
 		p.observed = make(map[string]*gorgonia.Value)
+		p.observedAt = make(map[string]*gorgonia.Node)
 	}
 	b, t := key.batch, key.steps
 	newInput := func(name string, shape ...int) (*gorgonia.Node, *tensor.Dense) {
@@ -333,7 +341,7 @@ func (p *program) observe(layer string, seq []*gorgonia.Node, single *gorgonia.N
 	read := func(name string, n *gorgonia.Node) {
 		v := new(gorgonia.Value)
 		gorgonia.Read(n, v)
-		p.observed[name] = v
+		p.observed[name], p.observedAt[name] = v, n
 	}
 	if single != nil {
 		read(layer, single)
@@ -453,6 +461,9 @@ func (p *program) compile() (err error) {
 			err = errors.Errorf("graph: compiling the %v: %v", p.key, r)
 		}
 	}()
+	if p.optimize && p.compileOptimized() {
+		return nil
+	}
 	if p.key.observed {
 		p.vm, err = nodes.NewTapeMachine(p.g)
 		return errors.Wrapf(err, "graph: compiling the %v", p.key)
@@ -476,6 +487,9 @@ func (p *program) compile() (err error) {
 
 // run runs the program once on the values feed set.
 func (p *program) run() error {
+	if p.exec != nil {
+		return p.runOptimized()
+	}
 	if p.direct == nil {
 		return p.vm.RunAll()
 	}
@@ -525,6 +539,9 @@ func accumulate(l learnable, g gorgonia.Value) error {
 
 // reset readies the program for the next run.
 func (p *program) reset() {
+	if p.exec != nil {
+		return
+	}
 	if p.direct != nil {
 		p.direct.reset()
 		return

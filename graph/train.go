@@ -196,8 +196,8 @@ func (n *Network) Activations(b *dataset.Batch, names ...string) (map[string]*te
 		return nil, err
 	}
 	p.feed(b, carried, false)
-	defer p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
+	defer p.reset()
+	if err := p.run(); err != nil {
 		return nil, errors.Wrapf(err, "graph: activations on the %v", p.key)
 	}
 	n.observe.finish(b, p)

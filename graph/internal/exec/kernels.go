@@ -1,0 +1,338 @@
+package exec
+
+import (
+	"math"
+
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes"
+)
+
+// forward computes op into y from the arguments xs of the given shapes.
+// Package nodes' ops run nodes' own kernels (nodes.DoInto), so values are
+// those of the plain path bit for bit; Gorgonia's elementwise ops are
+// plain loops, as Gorgonia's own engine computes them.
+func forward[T nodes.Float](o op, y []T, xs [][]T, shapes []tensor.Shape) {
+	switch o.kind {
+	case opNodes:
+		nodes.DoInto(o.info, y, xs, shapes)
+	case opAdd:
+		a, b := xs[0][:len(y)], xs[1][:len(y)]
+		for i := range y {
+			y[i] = a[i] + b[i]
+		}
+	case opSub:
+		a, b := xs[0][:len(y)], xs[1][:len(y)]
+		for i := range y {
+			y[i] = a[i] - b[i]
+		}
+	case opMul:
+		a, b := xs[0][:len(y)], xs[1][:len(y)]
+		for i := range y {
+			y[i] = a[i] * b[i]
+		}
+	case opExp:
+		for i, v := range xs[0][:len(y)] {
+			y[i] = T(math.Exp(float64(v)))
+		}
+	case opSquare:
+		for i, v := range xs[0][:len(y)] {
+			y[i] = v * v
+		}
+	case opSum:
+		var s T
+		for _, v := range xs[0] {
+			s += v
+		}
+		y[0] = s
+	}
+}
+
+// backward adds the gradients of op's arguments, given g, the gradient of
+// its output y: into dxs[i] (nil when argument i needs none), or with
+// acc[i] false writing them, as the first contribution to that gradient.
+func backward[T nodes.Float](o op, g, y []T, xs, dxs [][]T, acc []bool, shapes []tensor.Shape) {
+	switch o.kind {
+	case opAdd, opSub:
+		put(dxs[0], g, acc[0], 1)
+		sign := T(1)
+		if o.kind == opSub {
+			sign = -1
+		}
+		put(dxs[1], g, acc[1], sign)
+	case opMul:
+		mulInto(dxs[0], g, xs[1], acc[0])
+		mulInto(dxs[1], g, xs[0], acc[1])
+	case opExp:
+		mulInto(dxs[0], g, y, acc[0])
+	case opSquare:
+		if dx := dxs[0]; dx != nil {
+			x := xs[0][:len(dx)]
+			for i, gi := range g[:len(dx)] {
+				d := 2 * x[i] * gi
+				if acc[0] {
+					d += dx[i]
+				}
+				dx[i] = d
+			}
+		}
+	case opSum:
+		if dx := dxs[0]; dx != nil {
+			for i := range dx {
+				if acc[0] {
+					dx[i] += g[0]
+				} else {
+					dx[i] = g[0]
+				}
+			}
+		}
+	case opNodes:
+		backwardNodes(o.info, g, y, xs, dxs, acc, shapes)
+	}
+}
+
+// backwardNodes is backward for package nodes' ops, the gradients their
+// SymDiff builds.
+func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, acc []bool, shapes []tensor.Shape) {
+	switch info.Kind {
+	case nodes.MatMulOp:
+		matMulBackward(info, g, xs, dxs, acc, shapes)
+	case nodes.AddBiasOp:
+		put(dxs[0], g, acc[0], 1)
+		if db := dxs[1]; db != nil {
+			if !acc[1] {
+				clear(db)
+			}
+			addColumnSums(db, g)
+		}
+	case nodes.ActivateOp:
+		if dx := dxs[0]; dx != nil {
+			rows, cols := shapes[0][0], shapes[0][1]
+			n := cols / info.Blocks
+			if !acc[0] && info.Blocks > 1 {
+				clear(dx)
+			}
+			for r := range rows {
+				activationGrad(info.Act, dx[r*cols+info.Block*n:][:n], y[r*n:][:n], g[r*n:][:n], acc[0] || info.Blocks > 1)
+			}
+		}
+	case nodes.ColumnsOp, nodes.RowsOp:
+		if dx := dxs[0]; dx != nil {
+			if !acc[0] {
+				clear(dx)
+			}
+			r, c := shapes[0][0], shapes[0][1]
+			if info.Kind == nodes.RowsOp {
+				addTo(dx[info.Start*c:info.End*c], g)
+				break
+			}
+			n := info.End - info.Start
+			for i := range r {
+				addTo(dx[i*c+info.Start:][:n], g[i*n:][:n])
+			}
+		}
+	case nodes.MulRowsOp:
+		x, v := xs[0], xs[1]
+		n := len(v)
+		if dx := dxs[0]; dx != nil {
+			for r := 0; r+n <= len(dx); r += n {
+				mulInto(dx[r:r+n], g[r:r+n], v, acc[0])
+			}
+		}
+		if dv := dxs[1]; dv != nil {
+			if !acc[1] {
+				clear(dv)
+			}
+			for r := 0; r+n <= len(g); r += n {
+				gr, xr := g[r:r+n], x[r:r+n]
+				for j := range dv[:n] {
+					dv[j] += gr[j] * xr[j]
+				}
+			}
+		}
+	case nodes.MaskedOp:
+		m := xs[2]
+		scaleRowsInto(dxs[0], g, m, false, acc[0])
+		scaleRowsInto(dxs[1], g, m, true, acc[1])
+	case nodes.LogSoftmaxOp:
+		if dx := dxs[0]; dx != nil {
+			k := shapes[0][1]
+			for r := 0; r+k <= len(y); r += k {
+				var s float64
+				for _, v := range g[r : r+k] {
+					s += float64(v)
+				}
+				for j := r; j < r+k; j++ {
+					d := T(float64(g[j]) - math.Exp(float64(y[j]))*s)
+					if acc[0] {
+						d += dx[j]
+					}
+					dx[j] = d
+				}
+			}
+		}
+	case nodes.ConcatColumnsOp:
+		r, c, start := shapes[0][0], len(g)/shapes[0][0], 0
+		for i, w := range info.Widths {
+			if dx := dxs[i]; dx != nil {
+				for row := range r {
+					put(dx[row*w:][:w], g[row*c+start:][:w], acc[i], 1)
+				}
+			}
+			start += w
+		}
+	}
+}
+
+// matMulBackward adds dA and dB for C = op(A)·op(B), as matMulOp's SymDiff
+// has them: dop(A) = G·op(B)ᵀ and dop(B) = op(A)ᵀ·G, each one product
+// whose β is 1 when it adds to a gradient.
+func matMulBackward[T nodes.Float](info nodes.OpInfo, g []T, xs, dxs [][]T, acc []bool, shapes []tensor.Shape) {
+	sa, sb := shapes[0], shapes[1]
+	m, k := sa[0], sa[1]
+	if info.TransA {
+		m, k = k, m
+	}
+	n := sb[1]
+	if info.TransB {
+		n = sb[0]
+	}
+	beta := func(i int) T {
+		if acc[i] {
+			return 1
+		}
+		return 0
+	}
+	if da := dxs[0]; da != nil {
+		if !info.TransA {
+			nodes.Gemm(false, !info.TransB, m, k, n, g, n, xs[1], sb[1], beta(0), da, k)
+		} else {
+			nodes.Gemm(info.TransB, true, k, m, n, xs[1], sb[1], g, n, beta(0), da, m)
+		}
+	}
+	if db := dxs[1]; db != nil {
+		if !info.TransB {
+			nodes.Gemm(!info.TransA, false, k, n, m, xs[0], sa[1], g, n, beta(1), db, n)
+		} else {
+			nodes.Gemm(true, info.TransA, n, k, m, g, n, xs[0], sa[1], beta(1), db, k)
+		}
+	}
+}
+
+// put sets dx to sign·g, or adds it with acc; a nil dx is left alone.
+func put[T nodes.Float](dx, g []T, acc bool, sign T) {
+	if dx == nil {
+		return
+	}
+	g = g[:len(dx)]
+	switch {
+	case acc && sign == 1:
+		addTo(dx, g)
+	case acc:
+		for i, v := range g {
+			dx[i] -= v
+		}
+	case sign == 1:
+		copy(dx, g)
+	default:
+		for i, v := range g {
+			dx[i] = -v
+		}
+	}
+}
+
+// addTo adds g to dx.
+func addTo[T nodes.Float](dx, g []T) {
+	g = g[:len(dx)]
+	for i, v := range g {
+		dx[i] += v
+	}
+}
+
+// mulInto sets dx to g ⊙ x, or adds it with acc; a nil dx is left alone.
+func mulInto[T nodes.Float](dx, g, x []T, acc bool) {
+	if dx == nil {
+		return
+	}
+	g, x = g[:len(dx)], x[:len(dx)]
+	if acc {
+		for i, v := range g {
+			dx[i] += v * x[i]
+		}
+		return
+	}
+	for i, v := range g {
+		dx[i] = v * x[i]
+	}
+}
+
+// addColumnSums adds the sums over the rows of g to db.
+func addColumnSums[T nodes.Float](db, g []T) {
+	n := len(db)
+	for r := 0; r+n <= len(g); r += n {
+		addTo(db, g[r:r+n])
+	}
+}
+
+// scaleRowsInto sets row r of dx to m[r]·g (1-m[r] with complement), or
+// adds it with acc: the gradients of Masked, which copies rows whose factor
+// is 1 and leaves those whose factor is 0 at zero.
+func scaleRowsInto[T nodes.Float](dx, g, m []T, complement, acc bool) {
+	if dx == nil {
+		return
+	}
+	n := len(dx) / len(m)
+	for r, w := range m {
+		if complement {
+			w = 1 - w
+		}
+		d, gr := dx[r*n:r*n+n], g[r*n:r*n+n]
+		switch {
+		case w == 0 && !acc:
+			clear(d)
+		case w == 0:
+		case w == 1:
+			put(d, gr, acc, 1)
+		case acc:
+			for j, v := range gr {
+				d[j] += w * v
+			}
+		default:
+			for j, v := range gr {
+				d[j] = w * v
+			}
+		}
+	}
+}
+
+// activationGrad sets dx to g ⊙ a'(y), or adds it with acc, with the
+// derivatives of sigmoid and tanh written out.
+func activationGrad[T nodes.Float](a nodes.Activation, dx, y, g []T, acc bool) {
+	y, g = y[:len(dx)], g[:len(dx)]
+	switch {
+	case a == nodes.Sigmoid && acc:
+		for i, v := range y {
+			dx[i] += g[i] * (v * (1 - v))
+		}
+	case a == nodes.Sigmoid:
+		for i, v := range y {
+			dx[i] = g[i] * (v * (1 - v))
+		}
+	case a == nodes.Tanh && acc:
+		for i, v := range y {
+			dx[i] += g[i] * (1 - v*v)
+		}
+	case a == nodes.Tanh:
+		for i, v := range y {
+			dx[i] = g[i] * (1 - v*v)
+		}
+	default:
+		for i, v := range y {
+			d := g[i] * T(a.Derivative(float64(v)))
+			if acc {
+				d += dx[i]
+			}
+			dx[i] = d
+		}
+	}
+}

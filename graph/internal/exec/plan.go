@@ -1,0 +1,212 @@
+package exec
+
+import (
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes"
+)
+
+// prog is a compiled program in element type T.
+type prog[T nodes.Float] struct {
+	nodes  []*gorgonia.Node
+	shapes []tensor.Shape
+	leaves []int
+	steps  []step
+	stepOf []int // the step computing node i, -1 for a leaf
+	back   []backStep
+
+	// vals[i] is node i's value: a leaf's own data, read at the start of
+	// every run, or the buffer the plan gave the op node. grads[i] is the
+	// buffer of node i's gradient during the backward pass.
+	vals, grads [][]T
+	// zero lists the learnables no backward step writes first: their
+	// gradients are cleared before the backward pass.
+	zero []int
+
+	targets, wrt []int
+	loss         int // -1 without a backward pass
+	views        []gorgonia.Value
+	gradViews    []*tensor.Dense
+	scalars      map[int][]T // the values of scalar leaves (constants)
+
+	xs, dxs [][]T // scratch for a step's arguments
+}
+
+// step is one op node of the forward pass.
+type step struct {
+	node   int
+	op     op
+	args   []int
+	shapes []tensor.Shape
+}
+
+// backStep is the backward step of forward step s: grad[j] says whether
+// argument j gets a gradient, acc[j] whether it adds to one already
+// written in this pass (false: it writes the first).
+type backStep struct {
+	s         int
+	grad, acc []bool
+}
+
+// planBackward finds the nodes whose gradients the loss needs (those that
+// depend on a learnable and that the loss depends on) and the backward
+// steps that compute them, in the reverse order of the forward pass.
+func (p *prog[T]) planBackward() {
+	dep := make([]bool, len(p.nodes))
+	for _, w := range p.wrt {
+		dep[w] = true
+	}
+	for _, st := range p.steps {
+		for j, a := range st.args {
+			dep[st.node] = dep[st.node] || (dep[a] && st.op.differentiable(j))
+		}
+	}
+	anc := make([]bool, len(p.nodes))
+	anc[p.loss] = true
+	for s := len(p.steps) - 1; s >= 0; s-- {
+		st := p.steps[s]
+		if !anc[st.node] {
+			continue
+		}
+		for j, a := range st.args {
+			anc[a] = anc[a] || st.op.differentiable(j)
+		}
+	}
+	touched := make([]bool, len(p.nodes))
+	touched[p.loss] = true
+	for s := len(p.steps) - 1; s >= 0; s-- {
+		st := p.steps[s]
+		if !dep[st.node] || !anc[st.node] {
+			continue
+		}
+		b := backStep{s: s, grad: make([]bool, len(st.args)), acc: make([]bool, len(st.args))}
+		some := false
+		for j, a := range st.args {
+			if dep[a] && anc[a] && st.op.differentiable(j) {
+				b.grad[j], b.acc[j], touched[a] = true, touched[a], true
+				some = true
+			}
+		}
+		if some {
+			p.back = append(p.back, b)
+		}
+	}
+	for _, w := range p.wrt {
+		if !touched[w] {
+			p.zero = append(p.zero, w)
+		}
+	}
+}
+
+// interval is the life of a buffer: from the time its value is first
+// written to the time it is last read. Times count the forward steps
+// 0 … F-1, then the backward steps F … 2F-1 (the backward step of forward
+// step s at 2F-1-s).
+type interval struct {
+	def, last int
+	node      int
+	grad      bool
+}
+
+// planBuffers gives every op node's value and every gradient a buffer,
+// reusing the buffers of values no later step reads: a run allocates
+// nothing, and a training graph holds little more than what its backward
+// pass must keep. Targets' values and learnables' gradients get buffers of
+// their own, which outlive the run.
+func (p *prog[T]) planBuffers() {
+	f := len(p.steps)
+	back := func(s int) int { return 2*f - 1 - s }
+	persistent := make([]bool, len(p.nodes))
+	for _, t := range p.targets {
+		persistent[t] = true
+	}
+	vals := make([]interval, len(p.nodes))
+	for s, st := range p.steps {
+		vals[st.node] = interval{def: s, last: s, node: st.node}
+		for _, a := range st.args {
+			if p.stepOf[a] >= 0 {
+				vals[a].last = max(vals[a].last, s)
+			}
+		}
+	}
+	grads := make([]interval, len(p.nodes))
+	hasGrad := make([]bool, len(p.nodes))
+	for _, b := range p.back {
+		st := p.steps[b.s]
+		t := back(b.s)
+		needArgs, needOut := st.op.needs(b.grad)
+		for j, a := range st.args {
+			if needArgs[j] && p.stepOf[a] >= 0 {
+				vals[a].last = max(vals[a].last, t)
+			}
+			if b.grad[j] && !hasGrad[a] {
+				hasGrad[a] = true
+				grads[a] = interval{def: t, last: t, node: a, grad: true}
+			}
+		}
+		if needOut {
+			vals[st.node].last = max(vals[st.node].last, t)
+		}
+		if st.node != p.loss {
+			grads[st.node].last = max(grads[st.node].last, t)
+		}
+	}
+	events := make([][]interval, 2*f+1)
+	frees := make([][]interval, 2*f+1)
+	add := func(iv interval, keep bool) {
+		if keep {
+			p.own(iv)
+			return
+		}
+		events[iv.def] = append(events[iv.def], iv)
+		frees[iv.last] = append(frees[iv.last], iv)
+	}
+	for _, st := range p.steps {
+		add(vals[st.node], persistent[st.node])
+	}
+	for i := range p.nodes {
+		if hasGrad[i] {
+			add(grads[i], p.stepOf[i] < 0)
+		}
+	}
+	if p.loss >= 0 {
+		p.grads[p.loss] = make([]T, 1)
+	}
+	pool := map[int][][]T{}
+	for t := range events {
+		for _, iv := range events[t] {
+			n := size(p.shapes[iv.node])
+			var buf []T
+			if free := pool[n]; len(free) > 0 {
+				buf, pool[n] = free[len(free)-1], free[:len(free)-1]
+			} else {
+				buf = make([]T, n)
+			}
+			p.set(iv, buf)
+		}
+		for _, iv := range frees[t] {
+			n := size(p.shapes[iv.node])
+			pool[n] = append(pool[n], p.buffer(iv))
+		}
+	}
+	p.makeViews()
+}
+
+// own gives iv a buffer of its own.
+func (p *prog[T]) own(iv interval) { p.set(iv, make([]T, size(p.shapes[iv.node]))) }
+
+func (p *prog[T]) set(iv interval, buf []T) {
+	if iv.grad {
+		p.grads[iv.node] = buf
+	} else {
+		p.vals[iv.node] = buf
+	}
+}
+
+func (p *prog[T]) buffer(iv interval) []T {
+	if iv.grad {
+		return p.grads[iv.node]
+	}
+	return p.vals[iv.node]
+}
