@@ -170,6 +170,8 @@ func compile[T nodes.Float](o *graphOrder, spec Spec) (*Program, error) {
 		}
 		p.planBackward()
 	}
+	p.findGroups()
+	p.planTransposes()
 	p.planBuffers()
 	return &Program{impl: p}, nil
 }

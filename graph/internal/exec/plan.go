@@ -31,6 +31,13 @@ type prog[T nodes.Float] struct {
 	scalars      map[int][]T // the values of scalar leaves (constants)
 
 	xs, dxs [][]T // scratch for a step's arguments
+
+	// groupOf[s] is the product group of step s, or nil (see group).
+	groupOf []*group[T]
+	// transposed holds Bᵀ for the leaves B that products take
+	// transposed one step at a time (h·Rᵀ): transposed once per run, so
+	// that gemm reads them in place instead of packing Rᵀ at every step.
+	transposed map[int][]T
 }
 
 // step is one op node of the forward pass.
@@ -39,6 +46,9 @@ type step struct {
 	op     op
 	args   []int
 	shapes []tensor.Shape
+	// bt is the leaf whose transpose (prog.transposed) stands for this
+	// product's op(B), or -1.
+	bt int
 }
 
 // backStep is the backward step of forward step s: grad[j] says whether
@@ -162,7 +172,11 @@ func (p *prog[T]) planBuffers() {
 		events[iv.def] = append(events[iv.def], iv)
 		frees[iv.last] = append(frees[iv.last], iv)
 	}
-	for _, st := range p.steps {
+	for s, st := range p.steps {
+		if v := p.hoistedView(s); v != nil {
+			p.vals[st.node] = v
+			continue
+		}
 		add(vals[st.node], persistent[st.node])
 	}
 	for i := range p.nodes {
@@ -191,6 +205,26 @@ func (p *prog[T]) planBuffers() {
 		}
 	}
 	p.makeViews()
+}
+
+// planTransposes gives the products h·Rᵀ of a learnable R that are not
+// hoisted a transposed copy of R to read.
+func (p *prog[T]) planTransposes() {
+	p.transposed = map[int][]T{}
+	for s := range p.steps {
+		st := &p.steps[s]
+		st.bt = -1
+		info := st.op.info
+		if st.op.kind != opNodes || info.Kind != nodes.MatMulOp || info.TransA || !info.TransB ||
+			p.stepOf[st.args[1]] >= 0 || p.hoistedView(s) != nil {
+			continue
+		}
+		b := st.args[1]
+		if p.transposed[b] == nil {
+			p.transposed[b] = make([]T, size(p.shapes[b]))
+		}
+		st.bt = b
+	}
 }
 
 // own gives iv a buffer of its own.

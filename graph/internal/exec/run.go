@@ -101,8 +101,23 @@ func (p *prog[T]) run() (err error) {
 			return err
 		}
 	}
-	for _, st := range p.steps {
+	for b, t := range p.transposed {
+		sb := p.shapes[b]
+		transpose(t, p.vals[b], sb[0], sb[1])
+	}
+	for s, st := range p.steps {
 		at = st.node
+		if g := p.groupOf[s]; g != nil && g.hoisted {
+			if g.pos[s] == 0 {
+				p.runHoisted(g)
+			}
+			continue
+		}
+		if st.bt >= 0 {
+			a, sb := st.shapes[0], st.shapes[1]
+			nodes.Gemm(false, false, a[0], sb[0], a[1], p.vals[st.args[0]], a[1], p.transposed[st.bt], sb[0], 0, p.vals[st.node], sb[0])
+			continue
+		}
 		p.xs = p.xs[:0]
 		for _, a := range st.args {
 			p.xs = append(p.xs, p.vals[a])
@@ -119,18 +134,36 @@ func (p *prog[T]) run() (err error) {
 	for _, b := range p.back {
 		st := p.steps[b.s]
 		at = st.node
-		p.xs, p.dxs = p.xs[:0], p.dxs[:0]
-		for j, a := range st.args {
-			p.xs = append(p.xs, p.vals[a])
-			var dx []T
-			if b.grad[j] {
-				dx = p.grads[a]
-			}
-			p.dxs = append(p.dxs, dx)
+		if g := p.groupOf[b.s]; g != nil {
+			p.backwardMember(g, b.s, b, st)
+			continue
 		}
-		backward(st.op, p.grads[st.node], p.vals[st.node], p.xs, p.dxs, b.acc, st.shapes)
+		p.backwardStep(b, st)
 	}
 	return nil
+}
+
+// backwardStep runs the backward kernel of step st.
+func (p *prog[T]) backwardStep(b backStep, st step) {
+	p.xs, p.dxs = p.xs[:0], p.dxs[:0]
+	for j, a := range st.args {
+		p.xs = append(p.xs, p.vals[a])
+		var dx []T
+		if b.grad[j] {
+			dx = p.grads[a]
+		}
+		p.dxs = append(p.dxs, dx)
+	}
+	backward(st.op, p.grads[st.node], p.vals[st.node], p.xs, p.dxs, b.acc, st.shapes)
+}
+
+// transpose sets dst (c×r) to the transpose of src (r×c).
+func transpose[T nodes.Float](dst, src []T, r, c int) {
+	for i := range r {
+		for j, v := range src[i*c : (i+1)*c] {
+			dst[j*r+i] = v
+		}
+	}
 }
 
 // readLeaf points vals[i] at the current value of leaf i (an input, a
