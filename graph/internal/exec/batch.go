@@ -30,12 +30,20 @@ type group[T nodes.Float] struct {
 	rows    int // rows of each A_i
 	k, n    int // columns of A_i and of the product
 	hoisted bool
+	// bias is the leaf of a bias folded into a hoisted group's products
+	// (see planAffine), or -1.
+	bias int
 	// batched says whether the gradient of B is one product: every
 	// member's backward step computes it.
 	batched bool
 	a, g    []T // the stacks: M×k and M×n
+	// inPlace says that the members' output gradients are the rows of g
+	// themselves (slabGradients): nothing is copied into it.
+	inPlace bool
 	out     []T // a hoisted group's products, M×n
-	// pos[s] is the position of step s in members.
+	dbt     []T // dBᵀ, k×n, when op(B) = Bᵀ
+	// pos[s] is the row block of step s in the stacks: its position in
+	// members, or in those of the group whose stack it shares.
 	pos map[int]int
 }
 
@@ -70,7 +78,7 @@ func (p *prog[T]) findGroups() {
 		k := key{b: st.args[1], transB: info.TransB, rows: a[0], k: a[1], n: n}
 		g := byKey[k]
 		if g == nil {
-			g = &group[T]{b: k.b, info: info, rows: k.rows, k: k.k, n: k.n, pos: map[int]int{}}
+			g = &group[T]{b: k.b, bias: -1, info: info, rows: k.rows, k: k.k, n: k.n, pos: map[int]int{}}
 			byKey[k] = g
 			order = append(order, k)
 		}
@@ -103,6 +111,7 @@ func (p *prog[T]) findGroups() {
 		if g.hoisted {
 			g.out = make([]T, m*g.n)
 		}
+		p.groups = append(p.groups, g)
 	}
 }
 
@@ -121,11 +130,20 @@ func (p *prog[T]) hoistedView(s int) []T {
 // member's step: the stack of the inputs times op(B).
 func (p *prog[T]) runHoisted(g *group[T]) {
 	size := g.rows * g.k
-	for i, s := range g.members {
+	for _, s := range g.members {
+		i := g.pos[s]
 		copy(g.a[i*size:(i+1)*size], p.vals[p.steps[s].args[0]])
 	}
 	b, sb := p.vals[g.b], p.shapes[g.b]
-	nodes.Gemm(false, g.info.TransB, g.rows*len(g.members), g.n, g.k, g.a, g.k, b, sb[1], 0, g.out, g.n)
+	beta := T(0)
+	if g.bias >= 0 {
+		bias := p.vals[g.bias]
+		for r := 0; r < len(g.out); r += g.n {
+			copy(g.out[r:r+g.n], bias)
+		}
+		beta = 1
+	}
+	nodes.Gemm(false, g.info.TransB, g.rows*len(g.members), g.n, g.k, g.a, g.k, b, sb[1], beta, g.out, g.n)
 }
 
 // backwardMember runs the backward step of a grouped product: the
@@ -139,7 +157,9 @@ func (p *prog[T]) backwardMember(g *group[T], s int, b backStep, st step) {
 		p.backwardStep(b, st)
 		return
 	}
-	copy(g.g[i*gs:(i+1)*gs], p.grads[st.node])
+	if !g.inPlace {
+		copy(g.g[i*gs:(i+1)*gs], p.grads[st.node])
+	}
 	if !g.hoisted {
 		as := g.rows * g.k
 		copy(g.a[i*as:(i+1)*as], p.vals[st.args[0]])
@@ -150,13 +170,85 @@ func (p *prog[T]) backwardMember(g *group[T], s int, b backStep, st step) {
 		p.backwardStep(b, st)
 		b.grad = grad
 	}
-	if i != 0 {
-		return
+	if s != g.members[0] {
+		return // not the last member to run backward
 	}
 	m, db := g.rows*len(g.members), p.grads[g.b]
 	if !g.info.TransB {
 		nodes.Gemm(true, false, g.k, g.n, m, g.a, g.k, g.g, g.n, 1, db, g.n)
-	} else {
-		nodes.Gemm(true, false, g.n, g.k, m, g.g, g.n, g.a, g.k, 1, db, g.k)
+		return
 	}
+	// dB = Gᵀ·A (n×k) as the transpose of Aᵀ·G, as the fused layers
+	// compute dW: gemm then packs the transposed stack of the inputs (k
+	// columns: 12 of x, 100 of h) rather than that of the gradients (4H
+	// columns), and reads G in place.
+	if g.dbt == nil {
+		g.dbt = make([]T, g.k*g.n)
+	}
+	nodes.Gemm(true, false, g.k, g.n, m, g.a, g.k, g.g, g.n, 0, g.dbt, g.n)
+	for i := range g.k {
+		for j, v := range g.dbt[i*g.n : (i+1)*g.n] {
+			db[j*g.k+i] += v
+		}
+	}
+}
+
+// slabGradients makes the output gradients of a batched group's products
+// the rows of its stack of gradients, so that the backward pass writes
+// them there and nothing is copied; two groups whose products share their
+// output gradients (x·Wᵀ and h·Rᵀ summed into one pre-activation, whose
+// gradient both take unchanged: planAliases) share the stack. It returns
+// the buffers it fixed, by gradient class.
+func (p *prog[T]) slabGradients() map[int][]T {
+	fixed := map[int][]T{}
+	owner := map[int]*group[T]{}
+	for _, g := range p.groups {
+		if !g.batched {
+			continue
+		}
+		sz := g.rows * g.n
+		reps, seen, ok := make([]int, len(g.members)), map[int]bool{}, true
+		for i, s := range g.members {
+			r := p.gradRep[p.steps[s].node]
+			if r == p.loss || seen[r] || size(p.shapes[r]) != sz {
+				ok = false
+				break
+			}
+			seen[r], reps[i] = true, r
+		}
+		if !ok {
+			continue
+		}
+		free := true
+		for _, r := range reps {
+			_, owned := owner[r]
+			free = free && !owned
+		}
+		if free {
+			for i, r := range reps {
+				fixed[r], owner[r] = g.g[i*sz:(i+1)*sz:(i+1)*sz], g
+			}
+			g.inPlace = true
+			continue
+		}
+		// Owned by another group: share its stack, with this group's
+		// rows in the other's order (a sum's order does not matter).
+		o := owner[reps[0]]
+		shared := o != nil && len(o.members) == len(g.members) && o.rows == g.rows
+		for _, r := range reps {
+			shared = shared && owner[r] == o
+		}
+		if !shared {
+			continue
+		}
+		row := make(map[int]int, len(o.members))
+		for _, os := range o.members {
+			row[p.gradRep[p.steps[os].node]] = o.pos[os]
+		}
+		for i, s := range g.members {
+			g.pos[s] = row[reps[i]]
+		}
+		g.g, g.inPlace = o.g, true
+	}
+	return fixed
 }

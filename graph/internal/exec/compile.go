@@ -155,10 +155,18 @@ func compile[T nodes.Float](o *graphOrder, spec Spec) (*Program, error) {
 			return nil, err
 		}
 		p.stepOf[i] = len(p.steps)
-		p.steps = append(p.steps, step{node: i, op: k, args: args, shapes: shapes})
+		p.steps = append(p.steps, step{node: i, op: k, args: args, shapes: shapes, bt: -1, alias: -1, accum: -1})
+	}
+	p.uses, p.reader, p.persistent = make([]int, len(o.nodes)), make([]int, len(o.nodes)), make([]bool, len(o.nodes))
+	for s, st := range p.steps {
+		for _, a := range st.args {
+			p.uses[a]++
+			p.reader[a] = s
+		}
 	}
 	for _, t := range spec.Targets {
 		p.targets = append(p.targets, o.index[t])
+		p.persistent[o.index[t]] = true
 	}
 	if spec.Loss != nil {
 		p.loss = o.index[spec.Loss]
@@ -172,6 +180,8 @@ func compile[T nodes.Float](o *graphOrder, spec Spec) (*Program, error) {
 	}
 	p.findGroups()
 	p.planTransposes()
+	p.planAffine()
+	p.planAliases()
 	p.planBuffers()
 	return &Program{impl: p}, nil
 }

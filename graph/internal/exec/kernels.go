@@ -51,7 +51,11 @@ func forward[T nodes.Float](o op, y []T, xs [][]T, shapes []tensor.Shape) {
 // backward adds the gradients of op's arguments, given g, the gradient of
 // its output y: into dxs[i] (nil when argument i needs none), or with
 // acc[i] false writing them, as the first contribution to that gradient.
-func backward[T nodes.Float](o op, g, y []T, xs, dxs [][]T, acc []bool, shapes []tensor.Shape) {
+//
+// whole, when not nil, marks the arguments whose gradient this step
+// writes a block of, the other blocks being written by other steps
+// (planBlocks): the step writes its block and leaves the rest alone.
+func backward[T nodes.Float](o op, g, y []T, xs, dxs [][]T, acc, whole []bool, shapes []tensor.Shape) {
 	switch o.kind {
 	case opAdd, opSub:
 		put(dxs[0], g, acc[0], 1)
@@ -87,13 +91,16 @@ func backward[T nodes.Float](o op, g, y []T, xs, dxs [][]T, acc []bool, shapes [
 			}
 		}
 	case opNodes:
-		backwardNodes(o.info, g, y, xs, dxs, acc, shapes)
+		backwardNodes(o.info, g, y, xs, dxs, acc, whole, shapes)
 	}
 }
 
 // backwardNodes is backward for package nodes' ops, the gradients their
 // SymDiff builds.
-func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, acc []bool, shapes []tensor.Shape) {
+func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, acc, whole []bool, shapes []tensor.Shape) {
+	// block is whether argument 0's gradient is written in blocks by
+	// this step and others, so that this one neither clears nor adds.
+	block := whole != nil && whole[0]
 	switch info.Kind {
 	case nodes.MatMulOp:
 		matMulBackward(info, g, xs, dxs, acc, shapes)
@@ -109,16 +116,17 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 		if dx := dxs[0]; dx != nil {
 			rows, cols := shapes[0][0], shapes[0][1]
 			n := cols / info.Blocks
-			if !acc[0] && info.Blocks > 1 {
+			if !acc[0] && info.Blocks > 1 && !block {
 				clear(dx)
 			}
+			add := acc[0] || (info.Blocks > 1 && !block)
 			for r := range rows {
-				activationGrad(info.Act, dx[r*cols+info.Block*n:][:n], y[r*n:][:n], g[r*n:][:n], acc[0] || info.Blocks > 1)
+				activationGrad(info.Act, dx[r*cols+info.Block*n:][:n], y[r*n:][:n], g[r*n:][:n], add)
 			}
 		}
 	case nodes.ColumnsOp, nodes.RowsOp:
 		if dx := dxs[0]; dx != nil {
-			if !acc[0] {
+			if !acc[0] && !block {
 				clear(dx)
 			}
 			r, c := shapes[0][0], shapes[0][1]
@@ -128,7 +136,7 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 			}
 			n := info.End - info.Start
 			for i := range r {
-				addTo(dx[i*c+info.Start:][:n], g[i*n:][:n])
+				put(dx[i*c+info.Start:][:n], g[i*n:][:n], !block || acc[0], 1)
 			}
 		}
 	case nodes.MulRowsOp:
@@ -221,7 +229,7 @@ func matMulBackward[T nodes.Float](info nodes.OpInfo, g []T, xs, dxs [][]T, acc 
 
 // put sets dx to sign·g, or adds it with acc; a nil dx is left alone.
 func put[T nodes.Float](dx, g []T, acc bool, sign T) {
-	if dx == nil {
+	if dx == nil || (!acc && sign == 1 && same(dx, g)) {
 		return
 	}
 	g = g[:len(dx)]
@@ -240,6 +248,10 @@ func put[T nodes.Float](dx, g []T, acc bool, sign T) {
 		}
 	}
 }
+
+// same reports whether a and b are one buffer: an aliased gradient
+// (planAliases), which its identity backward step leaves as it is.
+func same[T nodes.Float](a, b []T) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 
 // addTo adds g to dx.
 func addTo[T nodes.Float](dx, g []T) {

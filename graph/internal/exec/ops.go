@@ -118,3 +118,20 @@ func (o op) needs(grad []bool) (args []bool, out bool) {
 func (o op) differentiable(i int) bool {
 	return !(o.kind == opNodes && o.info.Kind == nodes.MaskedOp && i == 2)
 }
+
+// block returns the columns [lo, hi) of its argument (of shape in) whose
+// gradient a Columns or ActivateBlock step writes, and false for any
+// other op, which writes its arguments' gradients whole.
+func (o op) block(in tensor.Shape) (lo, hi int, ok bool) {
+	if o.kind != opNodes || len(in) != 2 {
+		return 0, 0, false
+	}
+	switch o.info.Kind {
+	case nodes.ColumnsOp:
+		return o.info.Start, o.info.End, true
+	case nodes.ActivateOp:
+		n := in[1] / o.info.Blocks
+		return o.info.Block * n, (o.info.Block + 1) * n, true
+	}
+	return 0, 0, false
+}

@@ -32,8 +32,19 @@ type prog[T nodes.Float] struct {
 
 	xs, dxs [][]T // scratch for a step's arguments
 
-	// groupOf[s] is the product group of step s, or nil (see group).
+	// groups are the product groups; groupOf[s] is step s's, or nil
+	// (see group).
+	groups  []*group[T]
 	groupOf []*group[T]
+	// uses[i] counts the arguments of steps that are node i, reader[i]
+	// is the last step reading it; persistent[i] says whether the caller
+	// reads it (a target).
+	uses, reader []int
+	persistent   []bool
+	// gradRep[i] is the node whose gradient buffer node i's gradient is
+	// (planAliases): i itself unless aliased.
+	gradRep []int
+
 	// transposed holds Bᵀ for the leaves B that products take
 	// transposed one step at a time (h·Rᵀ): transposed once per run, so
 	// that gemm reads them in place instead of packing Rᵀ at every step.
@@ -49,6 +60,15 @@ type step struct {
 	// bt is the leaf whose transpose (prog.transposed) stands for this
 	// product's op(B), or -1.
 	bt int
+	// skip says that the step does not run forward: its value is read
+	// by no one, as it is added into another's (accum).
+	skip bool
+	// alias is the node whose buffer holds this step's value, computed
+	// there by fused steps (planAffine), or -1: the step computes
+	// nothing, or only accum.
+	alias int
+	// accum is a product step to run with β = 1 into the value, or -1.
+	accum int
 }
 
 // backStep is the backward step of forward step s: grad[j] says whether
@@ -57,6 +77,10 @@ type step struct {
 type backStep struct {
 	s         int
 	grad, acc []bool
+	// whole[j] says that the steps writing argument j's gradient write
+	// disjoint blocks of it that cover it all (the gates a cell takes out
+	// of one product): each writes its block without clearing the rest.
+	whole []bool
 }
 
 // planBackward finds the nodes whose gradients the loss needs (those that
@@ -107,6 +131,56 @@ func (p *prog[T]) planBackward() {
 			p.zero = append(p.zero, w)
 		}
 	}
+	p.planBlocks()
+}
+
+// planBlocks finds the gradients that are written block by block by
+// Columns and ActivateBlock steps whose blocks of columns do not overlap
+// and cover every column, and lets those steps write rather than add: the
+// gradient of a cell's gate pre-activations, four gates out of one
+// product, is then written once, not cleared and added to four times.
+func (p *prog[T]) planBlocks() {
+	type write struct{ b, j, lo, hi int }
+	writes := map[int][]write{}
+	blocked := map[int]bool{}
+	for bi, b := range p.back {
+		st := p.steps[b.s]
+		for j, a := range st.args {
+			if !b.grad[j] {
+				continue
+			}
+			lo, hi, ok := st.op.block(st.shapes[0])
+			if !ok {
+				blocked[a] = true
+			}
+			writes[a] = append(writes[a], write{bi, j, lo, hi})
+		}
+	}
+	for a, ws := range writes {
+		if blocked[a] || len(p.shapes[a]) != 2 {
+			continue
+		}
+		cover := make([]int, p.shapes[a][1])
+		for _, w := range ws {
+			for c := w.lo; c < w.hi; c++ {
+				cover[c]++
+			}
+		}
+		ok := true
+		for _, n := range cover {
+			ok = ok && n == 1
+		}
+		if !ok {
+			continue
+		}
+		for _, w := range ws {
+			b := &p.back[w.b]
+			if b.whole == nil {
+				b.whole = make([]bool, len(b.grad))
+			}
+			b.whole[w.j], b.acc[w.j] = true, false
+		}
+	}
 }
 
 // interval is the life of a buffer: from the time its value is first
@@ -123,14 +197,12 @@ type interval struct {
 // reusing the buffers of values no later step reads: a run allocates
 // nothing, and a training graph holds little more than what its backward
 // pass must keep. Targets' values and learnables' gradients get buffers of
-// their own, which outlive the run.
+// their own, which outlive the run; hoisted products and the steps fused
+// with them live in their group's buffer; aliased gradients share one
+// buffer over the union of their lives.
 func (p *prog[T]) planBuffers() {
 	f := len(p.steps)
 	back := func(s int) int { return 2*f - 1 - s }
-	persistent := make([]bool, len(p.nodes))
-	for _, t := range p.targets {
-		persistent[t] = true
-	}
 	vals := make([]interval, len(p.nodes))
 	for s, st := range p.steps {
 		vals[st.node] = interval{def: s, last: s, node: st.node}
@@ -142,6 +214,13 @@ func (p *prog[T]) planBuffers() {
 	}
 	grads := make([]interval, len(p.nodes))
 	hasGrad := make([]bool, len(p.nodes))
+	grow := func(i, t int) {
+		r := p.gradRep[i]
+		if !hasGrad[r] {
+			hasGrad[r], grads[r] = true, interval{def: t, last: t, node: r, grad: true}
+		}
+		grads[r].def, grads[r].last = min(grads[r].def, t), max(grads[r].last, t)
+	}
 	for _, b := range p.back {
 		st := p.steps[b.s]
 		t := back(b.s)
@@ -150,16 +229,15 @@ func (p *prog[T]) planBuffers() {
 			if needArgs[j] && p.stepOf[a] >= 0 {
 				vals[a].last = max(vals[a].last, t)
 			}
-			if b.grad[j] && !hasGrad[a] {
-				hasGrad[a] = true
-				grads[a] = interval{def: t, last: t, node: a, grad: true}
+			if b.grad[j] {
+				grow(a, t)
 			}
 		}
 		if needOut {
 			vals[st.node].last = max(vals[st.node].last, t)
 		}
 		if st.node != p.loss {
-			grads[st.node].last = max(grads[st.node].last, t)
+			grow(st.node, t)
 		}
 	}
 	events := make([][]interval, 2*f+1)
@@ -177,15 +255,21 @@ func (p *prog[T]) planBuffers() {
 			p.vals[st.node] = v
 			continue
 		}
-		add(vals[st.node], persistent[st.node])
-	}
-	for i := range p.nodes {
-		if hasGrad[i] {
-			add(grads[i], p.stepOf[i] < 0)
+		if st.skip || st.alias >= 0 {
+			continue
 		}
+		add(vals[st.node], p.persistent[st.node])
 	}
 	if p.loss >= 0 {
 		p.grads[p.loss] = make([]T, 1)
+	}
+	for r, buf := range p.slabGradients() {
+		p.grads[r] = buf
+	}
+	for i := range p.nodes {
+		if hasGrad[i] && p.gradRep[i] == i && i != p.loss && p.grads[i] == nil {
+			add(grads[i], p.stepOf[i] < 0)
+		}
 	}
 	pool := map[int][][]T{}
 	for t := range events {
@@ -202,6 +286,16 @@ func (p *prog[T]) planBuffers() {
 		for _, iv := range frees[t] {
 			n := size(p.shapes[iv.node])
 			pool[n] = append(pool[n], p.buffer(iv))
+		}
+	}
+	for _, st := range p.steps {
+		if st.alias >= 0 {
+			p.vals[st.node] = p.vals[st.alias]
+		}
+	}
+	for i, r := range p.gradRep {
+		if r != i {
+			p.grads[i] = p.grads[r]
 		}
 	}
 	p.makeViews()

@@ -113,9 +113,16 @@ func (p *prog[T]) run() (err error) {
 			}
 			continue
 		}
-		if st.bt >= 0 {
-			a, sb := st.shapes[0], st.shapes[1]
-			nodes.Gemm(false, false, a[0], sb[0], a[1], p.vals[st.args[0]], a[1], p.transposed[st.bt], sb[0], 0, p.vals[st.node], sb[0])
+		switch {
+		case st.skip:
+			continue
+		case st.accum >= 0:
+			p.product(p.steps[st.accum], p.vals[st.node], 1)
+			continue
+		case st.alias >= 0:
+			continue
+		case st.bt >= 0:
+			p.product(st, p.vals[st.node], 0)
 			continue
 		}
 		p.xs = p.xs[:0]
@@ -143,6 +150,26 @@ func (p *prog[T]) run() (err error) {
 	return nil
 }
 
+// product computes the product of step st, op(A)·op(B), into c: c = op(A)·op(B)
+// + β·c, reading a transposed copy of B when the plan made one.
+func (p *prog[T]) product(st step, c []T, beta T) {
+	a, b := st.shapes[0], st.shapes[1]
+	if st.bt >= 0 {
+		nodes.Gemm(false, false, a[0], b[0], a[1], p.vals[st.args[0]], a[1], p.transposed[st.bt], b[0], beta, c, b[0])
+		return
+	}
+	info := st.op.info
+	m, k := a[0], a[1]
+	if info.TransA {
+		m, k = k, m
+	}
+	n := b[1]
+	if info.TransB {
+		n = b[0]
+	}
+	nodes.Gemm(info.TransA, info.TransB, m, n, k, p.vals[st.args[0]], a[1], p.vals[st.args[1]], b[1], beta, c, n)
+}
+
 // backwardStep runs the backward kernel of step st.
 func (p *prog[T]) backwardStep(b backStep, st step) {
 	p.xs, p.dxs = p.xs[:0], p.dxs[:0]
@@ -154,7 +181,7 @@ func (p *prog[T]) backwardStep(b backStep, st step) {
 		}
 		p.dxs = append(p.dxs, dx)
 	}
-	backward(st.op, p.grads[st.node], p.vals[st.node], p.xs, p.dxs, b.acc, st.shapes)
+	backward(st.op, p.grads[st.node], p.vals[st.node], p.xs, p.dxs, b.acc, b.whole, st.shapes)
 }
 
 // transpose sets dst (c×r) to the transpose of src (r×c).
