@@ -6,7 +6,19 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/nodes"
+	"github.com/seqgraph/seqgraph/nodes/vecmath"
 )
+
+// vec computes op over dst, a and b with vecmath's vectorised kernel and
+// reports true in float32; in float64 it reports false and the caller's
+// Go loop computes it (float64 keeps plain loops, as nodes does).
+func vec[T nodes.Float](op vecmath.Op, dst, a, b []T) bool {
+	d32, ok := any(dst).([]float32)
+	if ok {
+		vecmath.Elementwise32(op, d32, any(a).([]float32), any(b).([]float32))
+	}
+	return ok
+}
 
 // forward computes op into y from the arguments xs of the given shapes.
 // Package nodes' ops run nodes' own kernels (nodes.DoInto), so values are
@@ -17,16 +29,25 @@ func forward[T nodes.Float](o op, y []T, xs [][]T, shapes []tensor.Shape) {
 	case opNodes:
 		nodes.DoInto(o.info, y, xs, shapes)
 	case opAdd:
+		if vec(vecmath.Add, y, xs[0], xs[1]) {
+			break
+		}
 		a, b := xs[0][:len(y)], xs[1][:len(y)]
 		for i := range y {
 			y[i] = a[i] + b[i]
 		}
 	case opSub:
+		if vec(vecmath.Sub, y, xs[0], xs[1]) {
+			break
+		}
 		a, b := xs[0][:len(y)], xs[1][:len(y)]
 		for i := range y {
 			y[i] = a[i] - b[i]
 		}
 	case opMul:
+		if vec(vecmath.Mul, y, xs[0], xs[1]) {
+			break
+		}
 		a, b := xs[0][:len(y)], xs[1][:len(y)]
 		for i := range y {
 			y[i] = a[i] * b[i]
@@ -152,10 +173,7 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 				clear(dv)
 			}
 			for r := 0; r+n <= len(g); r += n {
-				gr, xr := g[r:r+n], x[r:r+n]
-				for j := range dv[:n] {
-					dv[j] += gr[j] * xr[j]
-				}
+				mulInto(dv[:n], g[r:r+n], x[r:r+n], true)
 			}
 		}
 	case nodes.MaskedOp:
@@ -236,6 +254,7 @@ func put[T nodes.Float](dx, g []T, acc bool, sign T) {
 	switch {
 	case acc && sign == 1:
 		addTo(dx, g)
+
 	case acc:
 		for i, v := range g {
 			dx[i] -= v
@@ -255,6 +274,9 @@ func same[T nodes.Float](a, b []T) bool { return len(a) > 0 && len(b) > 0 && &a[
 
 // addTo adds g to dx.
 func addTo[T nodes.Float](dx, g []T) {
+	if vec(vecmath.AddTo, dx, g, nil) {
+		return
+	}
 	g = g[:len(dx)]
 	for i, v := range g {
 		dx[i] += v
@@ -264,6 +286,13 @@ func addTo[T nodes.Float](dx, g []T) {
 // mulInto sets dx to g ⊙ x, or adds it with acc; a nil dx is left alone.
 func mulInto[T nodes.Float](dx, g, x []T, acc bool) {
 	if dx == nil {
+		return
+	}
+	op := vecmath.Mul
+	if acc {
+		op = vecmath.AddMul
+	}
+	if vec(op, dx, g, x) {
 		return
 	}
 	g, x = g[:len(dx)], x[:len(dx)]
@@ -320,6 +349,22 @@ func scaleRowsInto[T nodes.Float](dx, g, m []T, complement, acc bool) {
 // activationGrad sets dx to g ⊙ a'(y), or adds it with acc, with the
 // derivatives of sigmoid and tanh written out.
 func activationGrad[T nodes.Float](a nodes.Activation, dx, y, g []T, acc bool) {
+	if a == nodes.Sigmoid || a == nodes.Tanh {
+		var op vecmath.Op
+		switch {
+		case a == nodes.Sigmoid && acc:
+			op = vecmath.AddSigmoidGrad
+		case a == nodes.Sigmoid:
+			op = vecmath.SigmoidGrad
+		case acc:
+			op = vecmath.AddTanhGrad
+		default:
+			op = vecmath.TanhGrad
+		}
+		if vec(op, dx, g, y) {
+			return
+		}
+	}
 	y, g = y[:len(dx)], g[:len(dx)]
 	switch {
 	case a == nodes.Sigmoid && acc:
