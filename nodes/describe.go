@@ -76,16 +76,8 @@ type Float interface{ ~float32 | ~float64 }
 func DoInto[T Float](info OpInfo, y []T, xs [][]T, shapes []tensor.Shape) bool {
 	switch info.Kind {
 	case MatMulOp:
-		a, b := shapes[0], shapes[1]
-		m, k := a[0], a[1]
-		if info.TransA {
-			m, k = k, m
-		}
-		n := b[1]
-		if info.TransB {
-			n = b[0]
-		}
-		Gemm(info.TransA, info.TransB, m, n, k, xs[0], a[1], xs[1], b[1], 0, y, n)
+		m, k, n := info.MatMulDims(shapes[0], shapes[1])
+		Gemm(info.TransA, info.TransB, m, n, k, xs[0], shapes[0][1], xs[1], shapes[1][1], 0, y, n)
 	case AddBiasOp:
 		addRows(xs[0], xs[1], y)
 	case ActivateOp:
@@ -113,6 +105,19 @@ func DoInto[T Float](info OpInfo, y []T, xs [][]T, shapes []tensor.Shape) bool {
 		return false
 	}
 	return true
+}
+
+// MatMulDims returns the sizes of a MatMul of operands of shapes a and b:
+// op(a) is m×k, op(b) k×n.
+func (info OpInfo) MatMulDims(a, b tensor.Shape) (m, k, n int) {
+	m, k, n = a[0], a[1], b[1]
+	if info.TransA {
+		m, k = k, m
+	}
+	if info.TransB {
+		n = b[0]
+	}
+	return m, k, n
 }
 
 // Gemm sets c = op(a)·op(b) + beta·c for row-major matrices (op(a) m×k,

@@ -215,14 +215,7 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 // whose β is 1 when it adds to a gradient.
 func matMulBackward[T nodes.Float](info nodes.OpInfo, g []T, xs, dxs [][]T, acc []bool, shapes []tensor.Shape) {
 	sa, sb := shapes[0], shapes[1]
-	m, k := sa[0], sa[1]
-	if info.TransA {
-		m, k = k, m
-	}
-	n := sb[1]
-	if info.TransB {
-		n = sb[0]
-	}
+	m, k, n := info.MatMulDims(sa, sb)
 	beta := func(i int) T {
 		if acc[i] {
 			return 1

@@ -159,14 +159,7 @@ func (p *prog[T]) product(st step, c []T, beta T) {
 		return
 	}
 	info := st.op.info
-	m, k := a[0], a[1]
-	if info.TransA {
-		m, k = k, m
-	}
-	n := b[1]
-	if info.TransB {
-		n = b[0]
-	}
+	m, k, n := info.MatMulDims(a, b)
 	nodes.Gemm(info.TransA, info.TransB, m, n, k, p.vals[st.args[0]], a[1], p.vals[st.args[1]], b[1], beta, c, n)
 }
 
