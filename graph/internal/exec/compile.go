@@ -141,6 +141,7 @@ func compile[T nodes.Float](o *graphOrder, spec Spec) (*Program, error) {
 			p.leaves = append(p.leaves, i)
 		}
 	}
+	p.steps = make([]step, 0, len(o.nodes)-len(p.leaves))
 	for i, n := range o.nodes {
 		args := o.args[i]
 		if args == nil {

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"slices"
+
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -109,6 +111,7 @@ func (p *prog[T]) planBackward() {
 	}
 	touched := make([]bool, len(p.nodes))
 	touched[p.loss] = true
+	p.back = make([]backStep, 0, len(p.steps))
 	for s := len(p.steps) - 1; s >= 0; s-- {
 		st := p.steps[s]
 		if !dep[st.node] || !anc[st.node] {
@@ -142,35 +145,38 @@ func (p *prog[T]) planBackward() {
 func (p *prog[T]) planBlocks() {
 	type write struct{ b, j, lo, hi int }
 	writes := map[int][]write{}
-	blocked := map[int]bool{}
+	blocked := make([]bool, len(p.nodes))
 	for bi, b := range p.back {
 		st := p.steps[b.s]
 		for j, a := range st.args {
-			if !b.grad[j] {
+			if !b.grad[j] || blocked[a] {
 				continue
 			}
 			lo, hi, ok := st.op.block(st.shapes[0])
-			if !ok {
+			if !ok || len(p.shapes[a]) != 2 {
 				blocked[a] = true
+				delete(writes, a)
+				continue
 			}
 			writes[a] = append(writes[a], write{bi, j, lo, hi})
 		}
 	}
 	for a, ws := range writes {
-		if blocked[a] || len(p.shapes[a]) != 2 {
+		if blocked[a] {
 			continue
 		}
-		cover := make([]int, p.shapes[a][1])
+		// Disjoint and covering: sorted by their first column, each
+		// block starts where the one before ends.
+		slices.SortFunc(ws, func(x, y write) int { return x.lo - y.lo })
+		end := 0
 		for _, w := range ws {
-			for c := w.lo; c < w.hi; c++ {
-				cover[c]++
+			if w.lo != end {
+				end = -1
+				break
 			}
+			end = w.hi
 		}
-		ok := true
-		for _, n := range cover {
-			ok = ok && n == 1
-		}
-		if !ok {
+		if end != p.shapes[a][1] {
 			continue
 		}
 		for _, w := range ws {
