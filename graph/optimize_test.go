@@ -180,7 +180,22 @@ func TestGraphOptimizerEqualsPlainPath(t *testing.T) {
 	perStep, _ := dataset.NewStepClassification(seqs, stepLabels, k)
 	regression, _ := dataset.NewStepRegression(seqs, responses)
 	head := []Layer{FullyConnected(k), Softmax(), ClassificationOutput()}
-	for _, c := range testCells() {
+	stack := func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
+		lower, err := rnn.NewElman(g, p, name+"/lower", in, out)
+		if err != nil {
+			return nil, err
+		}
+		upper, err := rnn.NewPeepholeLSTM(g, p, name+"/upper", out, out)
+		if err != nil {
+			return nil, err
+		}
+		return rnn.NewStack(name, []rnn.Cell{lower, upper})
+	}
+	cells := append(testCells(), struct {
+		name string
+		cell CellFactory
+	}{"stack", stack})
+	for _, c := range cells {
 		nets := []struct {
 			name   string
 			layers []Layer
