@@ -206,6 +206,7 @@ func TestGraphOptimizerEqualsPlainPath(t *testing.T) {
 			{"bidirectional", append([]Layer{SequenceInput(f), Bidirectional(hidden, c.cell, WithOutputMode(rnn.Last))}, head...), perSeq},
 			{"bidirectional-sum", append([]Layer{SequenceInput(f), Bidirectional(hidden, c.cell, WithMergeMode(rnn.Sum))}, head...), perStep},
 			{"regression", []Layer{SequenceInput(f), Recurrent(hidden, c.cell), FullyConnected(2), RegressionOutput()}, regression},
+			{"dropout", append([]Layer{SequenceInput(f), Recurrent(hidden, c.cell), Dropout(0.4), Recurrent(hidden, c.cell, WithOutputMode(rnn.Last))}, head...), perSeq},
 		}
 		for _, n := range nets {
 			for _, dir := range []dataset.PaddingDirection{dataset.PadRight, dataset.PadLeft} {

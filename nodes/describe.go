@@ -10,7 +10,7 @@ import (
 // into buffers of its own instead of calling each op's Do (seqgraph's
 // graph optimizer, graph/internal/exec). Ops of other packages, and the ops
 // of this package that such an executor does not compute (the fused layers,
-// dropout, the video ops), are NotDescribed.
+// the video ops), are NotDescribed.
 type OpKind int
 
 // The ops Describe reports.
@@ -25,6 +25,7 @@ const (
 	MaskedOp               // Masked
 	LogSoftmaxOp           // LogSoftmax
 	ConcatColumnsOp        // ConcatColumns: Widths
+	DropoutOp              // Dropout: its mask with DoInto, DropoutGrad
 )
 
 // OpInfo is what Describe tells of an op: its kind and the parameters
@@ -36,6 +37,8 @@ type OpInfo struct {
 	Block, Blocks  int
 	Start, End     int
 	Widths         []int
+
+	dropout *dropoutOp // the op, which holds its generator and mask
 }
 
 // Describe returns the kind and parameters of op when it is one of the
@@ -61,6 +64,8 @@ func Describe(op gorgonia.Op) OpInfo {
 		return OpInfo{Kind: LogSoftmaxOp}
 	case concatOp:
 		return OpInfo{Kind: ConcatColumnsOp, Widths: append([]int(nil), o.widths...)}
+	case *dropoutOp:
+		return OpInfo{Kind: DropoutOp, dropout: o}
 	}
 	return OpInfo{}
 }
@@ -101,10 +106,22 @@ func DoInto[T Float](info OpInfo, y []T, xs [][]T, shapes []tensor.Shape) bool {
 			copyBlock(xs[i], y, r, c, false, start, start+w, true)
 			start += w
 		}
+	case DropoutOp:
+		// As Do: the mask drawn from the op's generator, which every run
+		// advances, in training; the input itself in inference.
+		info.dropout.draw(len(y))
+		keepInto(y, xs[0], info.dropout.keep, false)
 	default:
 		return false
 	}
 	return true
+}
+
+// DropoutGrad sets dx to the gradient g of a Dropout's output times the
+// mask of its last run (DoInto's or Do's), or adds that with add: the
+// gradient its SymDiff computes.
+func DropoutGrad[T Float](info OpInfo, dx, g []T, add bool) {
+	keepInto(dx, g, info.dropout.keep, add)
 }
 
 // MatMulDims returns the sizes of a MatMul of operands of shapes a and b:

@@ -33,11 +33,11 @@
 // direction.
 //
 // The ops it computes are package nodes' MatMul, AddBias, ActivateBlock,
-// Columns, Rows, MulRows, Masked, LogSoftmax and ConcatColumns (see
+// Columns, Rows, MulRows, Masked, LogSoftmax, ConcatColumns and Dropout (see
 // nodes.Describe), and Gorgonia's elementwise +, -, ⊙ on operands of one
 // shape, exp, square and the sum of all elements. Compile refuses a graph
 // with any other op (ErrUnsupported), and the caller runs it on the plain
-// path: the fused LSTM and GRU layers, dropout, the video layers, and
+// path: the fused LSTM and GRU layers, the video layers, and
 // Gorgonia ops a custom cell might use (gorgonia.Tanh, gorgonia.Mul,
 // broadcasting). It imports nodes, never graph.
 package exec

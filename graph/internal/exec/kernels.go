@@ -176,6 +176,10 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 				mulInto(dv[:n], g[r:r+n], x[r:r+n], true)
 			}
 		}
+	case nodes.DropoutOp:
+		if dxs[0] != nil {
+			nodes.DropoutGrad(info, dxs[0], g, acc[0])
+		}
 	case nodes.MaskedOp:
 		m := xs[2]
 		scaleRowsInto(dxs[0], g, m, false, acc[0])
