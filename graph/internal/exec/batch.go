@@ -15,9 +15,10 @@ import (
 //     of B rows per step (K = B = 32 for the reference batch, which gemm
 //     runs far below its speed on long products) each reading and writing
 //     the whole gradient of B;
-//   - when every A_i is an input of the graph (the data x_t of a first
-//     layer), the products themselves are one product over the stack of
-//     the A_i, computed when the first is needed: the input projection.
+//   - when every A_i is known before the first product runs (the data x_t
+//     of a first layer, the outputs of the layer below), the products
+//     themselves are one product over the stack of the A_i, computed when
+//     the first is needed: the input projection.
 //
 // The stacks are buffers of the group (M = Σ rows of the A_i): the A_i
 // and G_i are copied in as each member's backward step runs (a copy of
@@ -91,9 +92,13 @@ func (p *prog[T]) findGroups() {
 		if len(g.members) < 2 {
 			continue
 		}
+		// Hoisted when every A_i is computed before the first product
+		// runs: inputs of the graph, or the outputs of a layer below,
+		// which the order (depth first from the loss) computes whole
+		// before the layer above starts.
 		g.hoisted, g.batched = true, true
 		for _, s := range g.members {
-			g.hoisted = g.hoisted && p.stepOf[p.steps[s].args[0]] < 0
+			g.hoisted = g.hoisted && p.stepOf[p.steps[s].args[0]] < g.members[0]
 			g.batched = g.batched && backOf[s] >= 0 && p.back[backOf[s]].grad[1]
 		}
 		if !g.hoisted && !g.batched {

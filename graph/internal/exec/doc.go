@@ -16,7 +16,8 @@
 //   - product groups (group): the products of one learnable over the
 //     timesteps, x_t·Wᵀ and h_{t-1}·Rᵀ, have their weight gradient as one
 //     product over all steps, and the input projection as one product
-//     when its inputs are data, as the fused LSTM computes them;
+//     when its inputs are known before the first step (data, or the
+//     layer below), as the fused LSTM computes them;
 //   - fusions (fuse.go): the bias and h·Rᵀ added into the hoisted
 //     projection so that rnn.Affine's sums compute nothing; gradients of
 //     sums' operands aliased to the sum's; gate gradients written block by

@@ -329,3 +329,63 @@ func BenchmarkCompile(b *testing.B) {
 		})
 	}
 }
+
+// TestPlanHoistsUpperLayers checks that the input projection of a layer
+// stacked on another is one product too: its inputs, the lower layer's
+// outputs, are all computed before its first step; and that the result
+// still equals the gradient graph's.
+func TestPlanHoistsUpperLayers(t *testing.T) {
+	const b, f, h, steps = 2, 3, 4, 5
+	rng := rand.New(rand.NewPCG(7, 8))
+	g := gorgonia.NewGraph()
+	p, err := nodes.NewParams(tensor.Float64, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([]*gorgonia.Node, steps)
+	for i := range xs {
+		xs[i] = newInput(g, tensor.Float64, fmt.Sprintf("x%d", i), rng, nil, b, f)
+	}
+	lower, err := rnn.NewElman(g, p, "lower", f, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upper, err := rnn.NewPeepholeLSTM(g, p, "upper", h, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ul, err := rnn.Unroll(lower, xs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uu, err := rnn.Unroll(upper, ul.Outputs, rnn.WithOutputMode(rnn.Last))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range append(lower.Learnables(), upper.Learnables()...) {
+		if err := p.Set(n.Name(), randomValues(rng, n.Shape().TotalSize())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newInput(g, tensor.Float64, "w", rng, nil, b, h)
+	loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.HadamardProd(uu.Outputs[0], w))))
+	tg := &testGraph{g: g, loss: loss, wrt: append(lower.Learnables(), upper.Learnables()...), outputs: uu.Outputs}
+	got, program := optimized(t, tg)
+	hoisted := 0
+	for _, grp := range program.impl.(*prog[float64]).groups {
+		if grp.hoisted {
+			hoisted++
+		}
+	}
+	if hoisted != 2 {
+		t.Errorf("%d hoisted groups, want 2 (x·W of each layer)", hoisted)
+	}
+	want := reference(t, tg)
+	for i := range want {
+		for j := range want[i] {
+			if d := math.Abs(got[i][j] - want[i][j]); !(d <= 1e-12) {
+				t.Fatalf("value %d[%d] = %v, gradient graph %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}
