@@ -131,6 +131,35 @@ var testCells = []struct {
 	{"elman-relu", func(g *gorgonia.ExprGraph, p *nodes.Params, name string) (rnn.Cell, error) {
 		return rnn.NewElman(g, p, name, 4, 5, rnn.WithStateActivation(nodes.ReLU))
 	}},
+	{"recurrent-first", newRecurrentFirst},
+}
+
+// recurrentFirst is an Elman cell whose sum takes h·Rᵀ before x·Wᵀ, so
+// that the products of R come first in the executor's order and the
+// hoisted products of W share R's stack of gradients in R's order:
+// h_t = tanh(h_{t-1}·Rᵀ + x_t·Wᵀ + b).
+type recurrentFirst struct {
+	rnn.CellBase
+	w, r, b *gorgonia.Node
+}
+
+func newRecurrentFirst(g *gorgonia.ExprGraph, p *nodes.Params, name string) (rnn.Cell, error) {
+	base, err := rnn.NewCellBase(name, 4, 5)
+	if err != nil {
+		return nil, err
+	}
+	c := &recurrentFirst{CellBase: base}
+	return c, c.Bind(g, p,
+		rnn.NewLearnable(&c.w, "InputWeights", tensor.Shape{5, 4}, nodes.GlorotUniform(4, 5)),
+		rnn.NewLearnable(&c.r, "RecurrentWeights", tensor.Shape{5, 5}, nodes.Orthogonal()),
+		rnn.NewLearnable(&c.b, "Bias", tensor.Shape{5}, nodes.Zeros()))
+}
+
+func (c *recurrentFirst) Step(s rnn.Step, x *gorgonia.Node, prev rnn.State) (rnn.State, error) {
+	hr := gorgonia.Must(nodes.MatMul(prev[0], c.r, false, true))
+	xw := gorgonia.Must(nodes.MatMul(x, c.w, false, true))
+	z := gorgonia.Must(nodes.AddBias(gorgonia.Must(gorgonia.Add(hr, xw)), c.b))
+	return rnn.State{s.Name(c.Name(), "hidden", gorgonia.Must(nodes.Tanh.Apply(z)))}, nil
 }
 
 // reference returns the loss, outputs and gradients of tg computed by

@@ -133,49 +133,12 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 			}
 			addColumnSums(db, g)
 		}
-	case nodes.ActivateOp:
-		if dx := dxs[0]; dx != nil {
-			rows, cols := shapes[0][0], shapes[0][1]
-			n := cols / info.Blocks
-			if !acc[0] && info.Blocks > 1 && !block {
-				clear(dx)
-			}
-			add := acc[0] || (info.Blocks > 1 && !block)
-			for r := range rows {
-				activationGrad(info.Act, dx[r*cols+info.Block*n:][:n], y[r*n:][:n], g[r*n:][:n], add)
-			}
-		}
-	case nodes.ColumnsOp, nodes.RowsOp:
-		if dx := dxs[0]; dx != nil {
-			if !acc[0] && !block {
-				clear(dx)
-			}
-			r, c := shapes[0][0], shapes[0][1]
-			if info.Kind == nodes.RowsOp {
-				addTo(dx[info.Start*c:info.End*c], g)
-				break
-			}
-			n := info.End - info.Start
-			for i := range r {
-				put(dx[i*c+info.Start:][:n], g[i*n:][:n], !block || acc[0], 1)
-			}
+	case nodes.ActivateOp, nodes.ColumnsOp, nodes.RowsOp:
+		if dxs[0] != nil {
+			blockBackward(info, dxs[0], g, y, shapes[0], acc[0], block)
 		}
 	case nodes.MulRowsOp:
-		x, v := xs[0], xs[1]
-		n := len(v)
-		if dx := dxs[0]; dx != nil {
-			for r := 0; r+n <= len(dx); r += n {
-				mulInto(dx[r:r+n], g[r:r+n], v, acc[0])
-			}
-		}
-		if dv := dxs[1]; dv != nil {
-			if !acc[1] {
-				clear(dv)
-			}
-			for r := 0; r+n <= len(g); r += n {
-				mulInto(dv[:n], g[r:r+n], x[r:r+n], true)
-			}
-		}
+		mulRowsBackward(g, xs, dxs, acc)
 	case nodes.DropoutOp:
 		if dxs[0] != nil {
 			nodes.DropoutGrad(info, dxs[0], g, acc[0])
@@ -185,21 +148,8 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 		scaleRowsInto(dxs[0], g, m, false, acc[0])
 		scaleRowsInto(dxs[1], g, m, true, acc[1])
 	case nodes.LogSoftmaxOp:
-		if dx := dxs[0]; dx != nil {
-			k := shapes[0][1]
-			for r := 0; r+k <= len(y); r += k {
-				var s float64
-				for _, v := range g[r : r+k] {
-					s += float64(v)
-				}
-				for j := r; j < r+k; j++ {
-					d := T(float64(g[j]) - math.Exp(float64(y[j]))*s)
-					if acc[0] {
-						d += dx[j]
-					}
-					dx[j] = d
-				}
-			}
+		if dxs[0] != nil {
+			logSoftmaxBackward(dxs[0], g, y, shapes[0][1], acc[0])
 		}
 	case nodes.ConcatColumnsOp:
 		r, c, start := shapes[0][0], len(g)/shapes[0][0], 0
@@ -210,6 +160,72 @@ func backwardNodes[T nodes.Float](info nodes.OpInfo, g, y []T, xs, dxs [][]T, ac
 				}
 			}
 			start += w
+		}
+	}
+}
+
+// blockBackward adds the gradient g of an ActivateBlock, Columns or Rows
+// step, whose output y is a block of its argument of shape in, to that
+// block of dx: through the activation's derivative for ActivateBlock. dx
+// is cleared first when this step writes it first (!acc), unless other
+// steps write its other blocks (block).
+func blockBackward[T nodes.Float](info nodes.OpInfo, dx, g, y []T, in tensor.Shape, acc, block bool) {
+	rows, cols := in[0], in[1]
+	partial := info.Kind != nodes.ActivateOp || info.Blocks > 1
+	if !acc && partial && !block {
+		clear(dx)
+	}
+	switch info.Kind {
+	case nodes.RowsOp:
+		addTo(dx[info.Start*cols:info.End*cols], g)
+	case nodes.ColumnsOp:
+		n := info.End - info.Start
+		for r := range rows {
+			put(dx[r*cols+info.Start:][:n], g[r*n:][:n], !block || acc, 1)
+		}
+	default:
+		n := cols / info.Blocks
+		add := acc || (partial && !block)
+		for r := range rows {
+			activationGrad(info.Act, dx[r*cols+info.Block*n:][:n], y[r*n:][:n], g[r*n:][:n], add)
+		}
+	}
+}
+
+// mulRowsBackward adds the gradients of MulRows(x, v) = x ⊙ v per row:
+// dx = g ⊙ v per row, dv = Σ_rows g ⊙ x.
+func mulRowsBackward[T nodes.Float](g []T, xs, dxs [][]T, acc []bool) {
+	x, v := xs[0], xs[1]
+	n := len(v)
+	if dx := dxs[0]; dx != nil {
+		for r := 0; r+n <= len(dx); r += n {
+			mulInto(dx[r:r+n], g[r:r+n], v, acc[0])
+		}
+	}
+	if dv := dxs[1]; dv != nil {
+		if !acc[1] {
+			clear(dv)
+		}
+		for r := 0; r+n <= len(g); r += n {
+			mulInto(dv[:n], g[r:r+n], x[r:r+n], true)
+		}
+	}
+}
+
+// logSoftmaxBackward adds dx = g - exp(y)·Σ_j g_j, row by row of k
+// values, as logSoftmaxGradOp computes it.
+func logSoftmaxBackward[T nodes.Float](dx, g, y []T, k int, acc bool) {
+	for r := 0; r+k <= len(y); r += k {
+		var s float64
+		for _, v := range g[r : r+k] {
+			s += float64(v)
+		}
+		for j := r; j < r+k; j++ {
+			d := T(float64(g[j]) - math.Exp(float64(y[j]))*s)
+			if acc {
+				d += dx[j]
+			}
+			dx[j] = d
 		}
 	}
 }

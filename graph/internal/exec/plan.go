@@ -207,50 +207,13 @@ type interval struct {
 // with them live in their group's buffer; aliased gradients share one
 // buffer over the union of their lives.
 func (p *prog[T]) planBuffers() {
+	vals, grads, hasGrad := p.lifetimes()
 	f := len(p.steps)
-	back := func(s int) int { return 2*f - 1 - s }
-	vals := make([]interval, len(p.nodes))
-	for s, st := range p.steps {
-		vals[st.node] = interval{def: s, last: s, node: st.node}
-		for _, a := range st.args {
-			if p.stepOf[a] >= 0 {
-				vals[a].last = max(vals[a].last, s)
-			}
-		}
-	}
-	grads := make([]interval, len(p.nodes))
-	hasGrad := make([]bool, len(p.nodes))
-	grow := func(i, t int) {
-		r := p.gradRep[i]
-		if !hasGrad[r] {
-			hasGrad[r], grads[r] = true, interval{def: t, last: t, node: r, grad: true}
-		}
-		grads[r].def, grads[r].last = min(grads[r].def, t), max(grads[r].last, t)
-	}
-	for _, b := range p.back {
-		st := p.steps[b.s]
-		t := back(b.s)
-		needArgs, needOut := st.op.needs(b.grad)
-		for j, a := range st.args {
-			if needArgs[j] && p.stepOf[a] >= 0 {
-				vals[a].last = max(vals[a].last, t)
-			}
-			if b.grad[j] {
-				grow(a, t)
-			}
-		}
-		if needOut {
-			vals[st.node].last = max(vals[st.node].last, t)
-		}
-		if st.node != p.loss {
-			grow(st.node, t)
-		}
-	}
 	events := make([][]interval, 2*f+1)
 	frees := make([][]interval, 2*f+1)
 	add := func(iv interval, keep bool) {
 		if keep {
-			p.own(iv)
+			p.set(iv, make([]T, size(p.shapes[iv.node])))
 			return
 		}
 		events[iv.def] = append(events[iv.def], iv)
@@ -277,6 +240,70 @@ func (p *prog[T]) planBuffers() {
 			add(grads[i], p.stepOf[i] < 0)
 		}
 	}
+	p.allocate(events, frees)
+	for _, st := range p.steps {
+		if st.alias >= 0 {
+			p.vals[st.node] = p.vals[st.alias]
+		}
+	}
+	for i, r := range p.gradRep {
+		if r != i {
+			p.grads[i] = p.grads[r]
+		}
+	}
+	p.makeViews()
+}
+
+// lifetimes returns the interval of every op node's value and of every
+// gradient class (by its representative, hasGrad), from the steps that
+// write and read them.
+func (p *prog[T]) lifetimes() (vals, grads []interval, hasGrad []bool) {
+	f := len(p.steps)
+	back := func(s int) int { return 2*f - 1 - s }
+	vals = make([]interval, len(p.nodes))
+	for s, st := range p.steps {
+		vals[st.node] = interval{def: s, last: s, node: st.node}
+		for _, a := range st.args {
+			if p.stepOf[a] >= 0 {
+				vals[a].last = max(vals[a].last, s)
+			}
+		}
+	}
+	grads, hasGrad = make([]interval, len(p.nodes)), make([]bool, len(p.nodes))
+	grow := func(i, t int) {
+		r := p.gradRep[i]
+		if !hasGrad[r] {
+			hasGrad[r], grads[r] = true, interval{def: t, last: t, node: r, grad: true}
+		}
+		grads[r].def, grads[r].last = min(grads[r].def, t), max(grads[r].last, t)
+	}
+	for _, b := range p.back {
+		st := p.steps[b.s]
+		t := back(b.s)
+		needArgs, needOut := st.op.needs(b.grad)
+		for j, a := range st.args {
+			if needArgs[j] && p.stepOf[a] >= 0 {
+				vals[a].last = max(vals[a].last, t)
+			}
+			if b.grad[j] {
+				grow(a, t)
+			}
+		}
+		if needOut {
+			vals[st.node].last = max(vals[st.node].last, t)
+		}
+		if st.node != p.loss {
+			grow(st.node, t)
+		}
+	}
+	return vals, grads, hasGrad
+}
+
+// allocate walks the times in order, giving each interval that starts a
+// buffer of its size from those free (or a new one) before returning the
+// buffers of the intervals that end, so that a step's result never shares
+// memory with its arguments.
+func (p *prog[T]) allocate(events, frees [][]interval) {
 	pool := map[int][][]T{}
 	for t := range events {
 		for _, iv := range events[t] {
@@ -294,17 +321,6 @@ func (p *prog[T]) planBuffers() {
 			pool[n] = append(pool[n], p.buffer(iv))
 		}
 	}
-	for _, st := range p.steps {
-		if st.alias >= 0 {
-			p.vals[st.node] = p.vals[st.alias]
-		}
-	}
-	for i, r := range p.gradRep {
-		if r != i {
-			p.grads[i] = p.grads[r]
-		}
-	}
-	p.makeViews()
 }
 
 // planTransposes gives the products h·Rᵀ of a learnable R that are not
@@ -327,9 +343,7 @@ func (p *prog[T]) planTransposes() {
 	}
 }
 
-// own gives iv a buffer of its own.
-func (p *prog[T]) own(iv interval) { p.set(iv, make([]T, size(p.shapes[iv.node]))) }
-
+// set makes buf the buffer of iv's value or gradient.
 func (p *prog[T]) set(iv interval, buf []T) {
 	if iv.grad {
 		p.grads[iv.node] = buf
@@ -338,6 +352,7 @@ func (p *prog[T]) set(iv interval, buf []T) {
 	}
 }
 
+// buffer returns the buffer of iv's value or gradient.
 func (p *prog[T]) buffer(iv interval) []T {
 	if iv.grad {
 		return p.grads[iv.node]

@@ -85,7 +85,7 @@ func (p *prog[T]) value(k int) gorgonia.Value {
 func (p *prog[T]) grad(k int) *tensor.Dense { return p.gradViews[k] }
 
 func (p *prog[T]) run() (err error) {
-	at := -1
+	at := -1 // the node computed, for a panic's error
 	defer func() {
 		if e := recover(); e != nil {
 			name := "the program"
@@ -105,31 +105,9 @@ func (p *prog[T]) run() (err error) {
 		sb := p.shapes[b]
 		transpose(t, p.vals[b], sb[0], sb[1])
 	}
-	for s, st := range p.steps {
-		at = st.node
-		if g := p.groupOf[s]; g != nil && g.hoisted {
-			if g.pos[s] == 0 {
-				p.runHoisted(g)
-			}
-			continue
-		}
-		switch {
-		case st.skip:
-			continue
-		case st.accum >= 0:
-			p.product(p.steps[st.accum], p.vals[st.node], 1)
-			continue
-		case st.alias >= 0:
-			continue
-		case st.bt >= 0:
-			p.product(st, p.vals[st.node], 0)
-			continue
-		}
-		p.xs = p.xs[:0]
-		for _, a := range st.args {
-			p.xs = append(p.xs, p.vals[a])
-		}
-		forward(st.op, p.vals[st.node], p.xs, st.shapes)
+	for s := range p.steps {
+		at = p.steps[s].node
+		p.forwardStep(s)
 	}
 	if p.loss < 0 {
 		return nil
@@ -148,6 +126,33 @@ func (p *prog[T]) run() (err error) {
 		p.backwardStep(b, st)
 	}
 	return nil
+}
+
+// forwardStep computes step s: nothing for a step fused into another
+// (skip, alias), all of a hoisted group's products at its first member,
+// a product, or the op's kernel.
+func (p *prog[T]) forwardStep(s int) {
+	st := p.steps[s]
+	if g := p.groupOf[s]; g != nil && g.hoisted {
+		if s == g.members[0] {
+			p.runHoisted(g)
+		}
+		return
+	}
+	switch {
+	case st.skip:
+	case st.accum >= 0:
+		p.product(p.steps[st.accum], p.vals[st.node], 1)
+	case st.alias >= 0:
+	case st.bt >= 0:
+		p.product(st, p.vals[st.node], 0)
+	default:
+		p.xs = p.xs[:0]
+		for _, a := range st.args {
+			p.xs = append(p.xs, p.vals[a])
+		}
+		forward(st.op, p.vals[st.node], p.xs, st.shapes)
+	}
 }
 
 // product computes the product of step st, op(A)·op(B), into c: c = op(A)·op(B)
