@@ -23,7 +23,14 @@ func WithGraphOptimizer(on bool) Option { return func(c *netConfig) { c.plain = 
 // the learnables' gradients, or every named node for Activations. It
 // reports false, leaving the program as it was, when the optimizer does
 // not compute every op of the graph.
-func (p *program) compileOptimized() bool {
+func (p *program) compileOptimized() (ok bool) {
+	defer func() {
+		// A graph the optimizer fails to plan runs on the plain path,
+		// which reports its own errors.
+		if recover() != nil {
+			p.exec, p.observedNames, ok = nil, nil, false
+		}
+	}()
 	spec := exec.Spec{Targets: append([]*gorgonia.Node(nil), p.outputs...)}
 	for _, u := range p.recurrent {
 		spec.Targets = append(spec.Targets, u.Final...)
