@@ -40,15 +40,8 @@ func (p *program) compileOptimized() (ok bool) {
 		spec.Targets = append(spec.Targets, p.loss)
 	}
 	var names []string
-	if p.key.observed {
-		for name, n := range p.observedAt {
-			names, spec.Targets = append(names, name), append(spec.Targets, n)
-		}
-		for _, u := range p.recurrent {
-			for _, name := range u.NodeNames() {
-				names, spec.Targets = append(names, name), append(spec.Targets, u.Node(name))
-			}
-		}
+	for name, n := range p.observedAt {
+		names, spec.Targets = append(names, name), append(spec.Targets, n)
 	}
 	prog, err := exec.Compile(p.g, spec)
 	if err != nil {

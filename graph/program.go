@@ -72,8 +72,8 @@ type program struct {
 	final   []*gorgonia.Value
 
 	recurrent  []*rnn.Unrolled
-	observed   map[string]*gorgonia.Value // the named nodes, when key.observed
-	observedAt map[string]*gorgonia.Node  // the layer outputs among them, by name
+	observed   map[string]*gorgonia.Value // the named nodes' values, when key.observed
+	observedAt map[string]*gorgonia.Node  // the named nodes, by name
 	learnables gorgonia.Nodes             // sorted by name
 	valueGrads []gorgonia.ValueGrad
 }
@@ -208,8 +208,8 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 	}
 	if key.observed {
 		for _, u := range p.recurrent {
-			for name, v := range u.Record() {
-				p.observed[name] = v
+			for _, name := range u.NodeNames() {
+				p.observed[name], p.observedAt[name] = new(gorgonia.Value), u.Node(name)
 			}
 		}
 	}
@@ -339,9 +339,7 @@ func (n *Network) buildBatchNorm(g *gorgonia.ExprGraph, p *program, l layer, fol
 // step of a sequence.
 func (p *program) observe(layer string, seq []*gorgonia.Node, single *gorgonia.Node) {
 	read := func(name string, n *gorgonia.Node) {
-		v := new(gorgonia.Value)
-		gorgonia.Read(n, v)
-		p.observed[name], p.observedAt[name] = v, n
+		p.observed[name], p.observedAt[name] = new(gorgonia.Value), n
 	}
 	if single != nil {
 		read(layer, single)
@@ -465,6 +463,11 @@ func (p *program) compile() (err error) {
 		return nil
 	}
 	if p.key.observed {
+		// The tape machine hands the values out through read nodes,
+		// which only it needs: the graph optimizer reads its buffers.
+		for name, n := range p.observedAt {
+			gorgonia.Read(n, p.observed[name])
+		}
 		p.vm, err = nodes.NewTapeMachine(p.g)
 		return errors.Wrapf(err, "graph: compiling the %v", p.key)
 	}
