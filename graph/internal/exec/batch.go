@@ -12,18 +12,18 @@ import (
 //
 //   - the gradient of B, Σ_i op(A_i)ᵀ·G_i, is one product over the stacks
 //     of the A_i and of their output gradients G_i, instead of one product
-//     of B rows per step (K = B = 32 for the reference batch, which gemm
-//     runs far below its speed on long products) each reading and writing
-//     the whole gradient of B;
+//     per step whose inner dimension is the batch (32 in the reference
+//     workload), each reading and writing the whole gradient of B;
 //   - when every A_i is known before the first product runs (the data x_t
 //     of a first layer, the outputs of the layer below), the products
 //     themselves are one product over the stack of the A_i, computed when
 //     the first is needed: the input projection.
 //
-// The stacks are buffers of the group (M = Σ rows of the A_i): the A_i
-// and G_i are copied in as each member's backward step runs (a copy of
-// B×(k+n) values against a product of B×k×n multiply-adds), or, for a
-// hoisted group, the inputs when the products run.
+// The stacks are buffers of the group (M = Σ rows of the A_i). The A_i
+// are copied in when a hoisted group's products run, or else as each
+// member's backward step runs (B×k values against a product of B×k×n
+// multiply-adds); the G_i are written there by the backward pass itself
+// (slabGradients), or copied in when that cannot be arranged.
 type group[T nodes.Float] struct {
 	members []int // the steps, in forward order
 	b       int   // the node of B
@@ -34,8 +34,8 @@ type group[T nodes.Float] struct {
 	// bias is the leaf of a bias folded into a hoisted group's products
 	// (see planAffine), or -1.
 	bias int
-	// batched says whether the gradient of B is one product: every
-	// member's backward step computes it.
+	// batched says whether the gradient of B is one product, which
+	// needs every member's backward step to differentiate B.
 	batched bool
 	a, g    []T // the stacks: M×k and M×n
 	// inPlace says that the members' output gradients are the rows of g
@@ -110,8 +110,7 @@ func (p *prog[T]) findGroups() {
 		m := g.rows * len(g.members)
 		g.a = make([]T, m*g.k)
 		if g.batched {
-			g.g = make([]T, m*g.n)
-			p.zero = append(p.zero, g.b)
+			p.zero = append(p.zero, g.b) // g.g: see slabGradients
 		}
 		if g.hoisted {
 			g.out = make([]T, m*g.n)
@@ -212,48 +211,63 @@ func (p *prog[T]) slabGradients() map[int][]T {
 			continue
 		}
 		sz := g.rows * g.n
-		reps, seen, ok := make([]int, len(g.members)), map[int]bool{}, true
-		for i, s := range g.members {
-			r := p.gradRep[p.steps[s].node]
-			if r == p.loss || seen[r] || size(p.shapes[r]) != sz {
-				ok = false
-				break
-			}
-			seen[r], reps[i] = true, r
-		}
-		if !ok {
-			continue
-		}
-		free := true
-		for _, r := range reps {
-			_, owned := owner[r]
-			free = free && !owned
-		}
-		if free {
+		reps := p.outputClasses(g)
+		o, ok := stackOwner(g, reps, owner)
+		switch {
+		case !ok:
+			g.g = make([]T, len(g.members)*sz) // copied into
+		case o == nil:
+			g.g, g.inPlace = make([]T, len(g.members)*sz), true
 			for i, r := range reps {
 				fixed[r], owner[r] = g.g[i*sz:(i+1)*sz:(i+1)*sz], g
 			}
-			g.inPlace = true
-			continue
+		default:
+			// Another group's stack: this group's rows in that
+			// group's order (a sum's order does not matter).
+			row := make(map[int]int, len(o.members))
+			for _, os := range o.members {
+				row[p.gradRep[p.steps[os].node]] = o.pos[os]
+			}
+			for i, s := range g.members {
+				g.pos[s] = row[reps[i]]
+			}
+			g.g, g.inPlace = o.g, true
 		}
-		// Owned by another group: share its stack, with this group's
-		// rows in the other's order (a sum's order does not matter).
-		o := owner[reps[0]]
-		shared := o != nil && len(o.members) == len(g.members) && o.rows == g.rows
-		for _, r := range reps {
-			shared = shared && owner[r] == o
-		}
-		if !shared {
-			continue
-		}
-		row := make(map[int]int, len(o.members))
-		for _, os := range o.members {
-			row[p.gradRep[p.steps[os].node]] = o.pos[os]
-		}
-		for i, s := range g.members {
-			g.pos[s] = row[reps[i]]
-		}
-		g.g, g.inPlace = o.g, true
 	}
 	return fixed
+}
+
+// outputClasses returns the gradient classes of the members' outputs, in
+// members' order, or nil when they cannot be the rows of a stack: a class
+// twice, the loss, or a size other than a row block's.
+func (p *prog[T]) outputClasses(g *group[T]) []int {
+	reps, seen := make([]int, len(g.members)), map[int]bool{}
+	for i, s := range g.members {
+		r := p.gradRep[p.steps[s].node]
+		if r == p.loss || seen[r] || size(p.shapes[r]) != g.rows*g.n {
+			return nil
+		}
+		seen[r], reps[i] = true, r
+	}
+	return reps
+}
+
+// stackOwner says where the gradient classes reps of g's outputs can live:
+// in a stack of g's own (nil, true) when no group's stack holds any of
+// them, in the stack of the group o that holds them all (o, true), and
+// nowhere (false) otherwise, or when reps is nil.
+func stackOwner[T nodes.Float](g *group[T], reps []int, owner map[int]*group[T]) (o *group[T], ok bool) {
+	if reps == nil {
+		return nil, false
+	}
+	o = owner[reps[0]]
+	for _, r := range reps {
+		if owner[r] != o {
+			return nil, false
+		}
+	}
+	if o != nil && (len(o.members) != len(g.members) || o.rows != g.rows) {
+		return nil, false
+	}
+	return o, true
 }
