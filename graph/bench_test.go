@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/seqgraph/seqgraph/nodes"
 
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/dataset/japanesevowels"
@@ -45,8 +42,8 @@ func referenceBatch(b *testing.B, steps int) *dataset.Batch {
 
 // benchmarkTrainStep times TrainStep with Adam after a first, compiling,
 // step.
-func benchmarkTrainStep(b *testing.B, layers []Layer, dt tensor.Dtype, steps int) {
-	net, err := NewNetwork(layers, WithDtype(dt))
+func benchmarkTrainStep(b *testing.B, layers []Layer, dt tensor.Dtype, steps int, opts ...Option) {
+	net, err := NewNetwork(layers, append([]Option{WithDtype(dt)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,29 +64,46 @@ func benchmarkTrainStep(b *testing.B, layers []Layer, dt tensor.Dtype, steps int
 	}
 }
 
-// BenchmarkCellTrainStep times one training step of the reference network
-// (12 features, 100 hidden units, 9 classes, batch 32, T=30, float32) with
-// each recurrent layer in turn.
-func BenchmarkCellTrainStep(b *testing.B) {
+// benchCell is a recurrent layer BenchmarkCellTrainStep times.
+type benchCell struct {
+	name  string
+	layer Layer
+}
+
+// benchCells are the recurrent layers BenchmarkCellTrainStep times: the
+// fused LSTM, GRU and BiLSTM layers, then every cell on its gate nodes
+// (testCells), and the peephole LSTM bidirectional.
+func benchCells() []benchCell {
 	last := WithOutputMode(rnn.Last)
-	for _, c := range []struct {
-		name  string
-		layer Layer
-	}{
+	cells := []benchCell{
 		{"lstm", LSTM(100, last)},
-		{"peephole-lstm", Recurrent(100, func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
-			return rnn.NewPeepholeLSTM(g, p, name, in, out)
-		}, last)},
 		{"gru", GRU(100, last)},
 		{"gru-before", GRU(100, last, WithResetGateMode(rnn.BeforeMultiplication))},
-		{"elman", Recurrent(100, func(g *gorgonia.ExprGraph, p *nodes.Params, name string, in, out int) (rnn.Cell, error) {
-			return rnn.NewElman(g, p, name, in, out)
-		}, last)},
 		{"bilstm", BiLSTM(100, last)},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			benchmarkTrainStep(b, []Layer{SequenceInput(12), c.layer, FullyConnected(9), Softmax(), ClassificationOutput()}, tensor.Float32, 30)
-		})
+	}
+	for _, c := range testCells() {
+		cells = append(cells, benchCell{c.name, Recurrent(100, c.cell, last)})
+	}
+	return append(cells, benchCell{"bi-peephole-lstm", Bidirectional(100, testCells()[1].cell, last)})
+}
+
+// BenchmarkCellTrainStep times one training step of the reference network
+// (12 features, 100 hidden units, 9 classes, batch 32, float32) with each
+// recurrent layer in turn, at T=30 and T=100; plain= runs the gate-node
+// cells with the graph optimizer off.
+func BenchmarkCellTrainStep(b *testing.B) {
+	for _, steps := range []int{30, 100} {
+		for _, c := range benchCells() {
+			b.Run(fmt.Sprintf("T=%d/%s", steps, c.name), func(b *testing.B) {
+				benchmarkTrainStep(b, []Layer{SequenceInput(12), c.layer, FullyConnected(9), Softmax(), ClassificationOutput()}, tensor.Float32, steps)
+			})
+		}
+		for _, c := range benchCells()[4:] {
+			b.Run(fmt.Sprintf("T=%d/plain=%s", steps, c.name), func(b *testing.B) {
+				benchmarkTrainStep(b, []Layer{SequenceInput(12), c.layer, FullyConnected(9), Softmax(), ClassificationOutput()}, tensor.Float32, steps,
+					WithGraphOptimizer(false))
+			})
+		}
 	}
 }
 
@@ -176,36 +190,95 @@ func BenchmarkVowelsEpoch(b *testing.B) {
 }
 
 // BenchmarkCompile builds, differentiates and orders the training graph of
-// the reference network (fused LSTM) for sequences of T steps, and reports
-// the time per compilation (Network.CompileTime) and per timestep, which
-// stays flat when the cost is linear in T. Step buckets are off, so that
-// the graph has exactly T steps.
+// the reference network for sequences of T steps, with the fused LSTM
+// (lstm) and with the peephole LSTM on its gate nodes, on the graph
+// optimizer (peephole-lstm) and off it (plain=peephole-lstm, up to T=300:
+// its cost grows faster than T), and reports the time per compilation
+// (Network.CompileTime) and per timestep, which stays flat when the cost
+// is linear in T. Step buckets are off, so that the graph has exactly T
+// steps.
 func BenchmarkCompile(b *testing.B) {
-	for _, steps := range []int{30, 100, 300, 1000} {
-		b.Run(fmt.Sprintf("T=%d", steps), func(b *testing.B) {
-			bt := referenceBatch(b, steps)
-			var compiling time.Duration
-			for range b.N {
-				net, err := NewNetwork([]Layer{
-					SequenceInput(12), LSTM(100, WithOutputMode(rnn.Last)),
-					FullyConnected(9), Softmax(), ClassificationOutput(),
-				}, WithStepBuckets(false))
-				if err != nil {
-					b.Fatal(err)
-				}
-				solver, err := optim.NewAdam()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := net.TrainStep(bt, solver); err != nil {
-					b.Fatal(err)
-				}
-				compiling += net.CompileTime()
+	peephole := testCells()[1].cell
+	for _, c := range []struct {
+		name  string
+		layer Layer
+		plain bool
+		max   int
+	}{
+		{"lstm", LSTM(100, WithOutputMode(rnn.Last)), false, 1000},
+		{"peephole-lstm", Recurrent(100, peephole, WithOutputMode(rnn.Last)), false, 1000},
+		{"plain=peephole-lstm", Recurrent(100, peephole, WithOutputMode(rnn.Last)), true, 300},
+	} {
+		for _, steps := range []int{30, 100, 300, 1000} {
+			if steps > c.max {
+				continue
 			}
-			ms := compiling.Seconds() * 1e3 / float64(b.N)
-			b.ReportMetric(ms, "ms/compile")
-			b.ReportMetric(ms*1e3/float64(steps), "µs/timestep")
-		})
+			b.Run(fmt.Sprintf("%s/T=%d", c.name, steps), func(b *testing.B) {
+				bt := referenceBatch(b, steps)
+				var compiling time.Duration
+				for range b.N {
+					net, err := NewNetwork([]Layer{SequenceInput(12), c.layer, FullyConnected(9), Softmax(), ClassificationOutput()},
+						WithStepBuckets(false), WithGraphOptimizer(!c.plain))
+					if err != nil {
+						b.Fatal(err)
+					}
+					solver, err := optim.NewAdam()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := net.TrainStep(bt, solver); err != nil {
+						b.Fatal(err)
+					}
+					compiling += net.CompileTime()
+				}
+				ms := compiling.Seconds() * 1e3 / float64(b.N)
+				b.ReportMetric(ms, "ms/compile")
+				b.ReportMetric(ms*1e3/float64(steps), "µs/timestep")
+			})
+		}
+	}
+}
+
+// BenchmarkActivations times Network.Activations of the reference network
+// with the peephole LSTM (every gate of every step read back) and
+// PredictBatch on the same batch, after a first, compiling, call, on the
+// graph optimizer and off it (plain=), and reports that first call's
+// compile time.
+func BenchmarkActivations(b *testing.B) {
+	peephole := testCells()[1].cell
+	for _, steps := range []int{30, 100} {
+		for _, plain := range []bool{false, true} {
+			for _, what := range []string{"activations", "predict"} {
+				name := fmt.Sprintf("T=%d/%s", steps, what)
+				if plain {
+					name = fmt.Sprintf("T=%d/plain=%s", steps, what)
+				}
+				b.Run(name, func(b *testing.B) {
+					net, err := NewNetwork([]Layer{SequenceInput(12), Recurrent(100, peephole, WithOutputMode(rnn.Last)),
+						FullyConnected(9), Softmax(), ClassificationOutput()}, WithGraphOptimizer(!plain))
+					if err != nil {
+						b.Fatal(err)
+					}
+					bt := referenceBatch(b, steps)
+					call := func() error { _, err := net.PredictBatch(bt); return err }
+					if what == "activations" {
+						call = func() error { _, err := net.Activations(bt, "rnn1/t0/forget"); return err }
+					}
+					if err := call(); err != nil {
+						b.Fatal(err)
+					}
+					compiling := net.CompileTime()
+					b.ReportAllocs()
+					b.ResetTimer()
+					for range b.N {
+						if err := call(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(compiling.Seconds()*1e3, "ms/compile")
+				})
+			}
+		}
 	}
 }
 

@@ -66,6 +66,7 @@ func (n *Network) acquire(key programKey) (*program, error) {
 		n.params.Forget(g)
 		return nil, err
 	}
+	p.optimize = !n.plain
 	c.compile.Lock()
 	err = p.compile()
 	c.compile.Unlock()

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +13,11 @@ import (
 
 // TestLoadVersion1Checkpoints loads the checkpoints that version 1 of the
 // format wrote (testdata/checkpoint/v1, written before version 2 existed)
-// and checks that each predicts, bit for bit, what the network that saved
-// it predicted. A version-1 bidirectional layer with output mode "last"
+// and checks that each predicts what the network that saved it predicted:
+// to 1e-12 in float64 and 1e-6 in float32, as later versions may compute
+// in another order (the graph optimizer sums a custom cell's products
+// otherwise); within one version a loaded network predicts bit for bit as
+// the saved one (TestCheckpointPredictsBitIdentically). A version-1 bidirectional layer with output mode "last"
 // meant each direction's final state: it must load as rnn.Final.
 func TestLoadVersion1Checkpoints(t *testing.T) {
 	dir := filepath.Join(fixtureDir, "v1")
@@ -50,7 +52,7 @@ func TestLoadVersion1Checkpoints(t *testing.T) {
 			}
 			for s, row := range fx.Predictions {
 				for k, want := range row {
-					if math.Float64bits(got[s][k]) != math.Float64bits(want) {
+					if tol := map[string]float64{"float32": 1e-6, "float64": 1e-12}[net.Dtype().String()]; !closeTo(got[s][k], want, tol) {
 						t.Fatalf("sequence %d, output %d: %v, the saved network predicted %v", s, k, got[s][k], want)
 					}
 				}

@@ -14,10 +14,12 @@
 // "fc1/Bias"), created and seeded when the network is. For each batch shape
 // (batch size, sequence length, training or inference, padded or not) it
 // builds and differentiates a graph once and caches it, so that later
-// batches of that shape only copy their data in and run. A run calls each
-// op in dependency order on the calling goroutine (graphs that read every
-// named node, for Activations, run on a Gorgonia tape machine). Graphs
-// of every shape share the learnables' tensors, so training in one is
+// batches of that shape only copy their data in and run. Graphs of gate
+// nodes (custom cells, and every graph built for Activations) run on the
+// graph optimizer (WithGraphOptimizer; docs/performance.md), which derives
+// the gradients itself into buffers planned once per graph; the others
+// call each op in dependency order on the calling goroutine. Graphs of
+// every shape share the learnables' tensors, so training in one is
 // training in all.
 //
 // TrainStep runs the forward pass, the loss, the backward pass and a solver

@@ -66,6 +66,8 @@ type Network struct {
 	// stepBuckets says whether training batches are padded to bucketed
 	// lengths (WithStepBuckets).
 	stepBuckets bool
+	// plain turns the graph optimizer off (WithGraphOptimizer(false)).
+	plain bool
 }
 
 // Option configures a Network.
@@ -77,6 +79,7 @@ type netConfig struct {
 	cacheSize   int
 	classNames  []string
 	stepBuckets *bool // nil: the default for the layers
+	plain       bool
 	// budget bounds the values of the learnables NewNetwork may create (0:
 	// no bound): Load's, so that a checkpoint cannot make it allocate more
 	// than the tensors it holds. Load then sets every learnable, so they
@@ -151,6 +154,7 @@ func NewNetwork(layers []Layer, opts ...Option) (*Network, error) {
 		cache: newProgramCache(cfg.cacheSize), classNames: cfg.classNames,
 		batchNorm: make(map[string]*nodes.BatchNormState), stepBuckets: true,
 	}
+	n.plain = cfg.plain
 	for _, l := range ls {
 		n.stepBuckets = n.stepBuckets && !l.traits.CostlyPadding
 		if s, ok := l.Layer.(statsLayer); ok {

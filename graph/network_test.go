@@ -83,7 +83,9 @@ func checkNetworkGradients(t *testing.T, net *Network, b *dataset.Batch) float64
 
 // TestNetworkGradientsAgainstFiniteDifferences checks a whole training step,
 // padded batch, mask, stacked layers, fully connected layer, softmax and
-// loss, against central differences of the loss that TrainStep reports.
+// loss, against central differences of the loss that TrainStep reports:
+// fused LSTM layers on the plain path, and gate-node cells (peephole LSTM,
+// a bidirectional CIFG) on the graph optimizer.
 func TestNetworkGradientsAgainstFiniteDifferences(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	seqs := randomSequences(t, rng, 3, 2, 3, 5)
@@ -96,6 +98,15 @@ func TestNetworkGradientsAgainstFiniteDifferences(t *testing.T) {
 			return dataset.NewClassification(seqs, []int{2, 0, 1}, 3)
 		}},
 		{"regression", []Layer{SequenceInput(2), LSTM(3, WithOutputMode(rnn.Last)), FullyConnected(2), RegressionOutput()},
+			func() (dataset.Source, error) {
+				return dataset.NewRegression(seqs, [][]float64{{1, -1}, {0.5, 2}, {-0.3, 0.1}})
+			}},
+		// Gate-node cells, on the graph optimizer.
+		{"peephole", []Layer{SequenceInput(2), Recurrent(3, testCells()[1].cell, WithOutputMode(rnn.Last)), FullyConnected(3), Softmax(), ClassificationOutput()},
+			func() (dataset.Source, error) {
+				return dataset.NewClassification(seqs, []int{2, 0, 1}, 3)
+			}},
+		{"bidirectional cifg", []Layer{SequenceInput(2), Bidirectional(3, newTestCIFG, WithOutputMode(rnn.Last)), FullyConnected(2), RegressionOutput()},
 			func() (dataset.Source, error) {
 				return dataset.NewRegression(seqs, [][]float64{{1, -1}, {0.5, 2}, {-0.3, 0.1}})
 			}},

@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/graph/internal/exec"
 	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -41,6 +42,11 @@ type program struct {
 	// the others (see directRun).
 	vm     gorgonia.VM
 	direct *directRun
+	// optimize asks compile for the graph optimizer; exec is its program
+	// when the graph has only ops it computes (see optimize.go).
+	optimize      bool
+	exec          *exec.Program
+	observedNames []string // the names of the exec targets after the loss
 
 	inputs []*tensor.Dense // per timestep, B×F
 	masks  []*tensor.Dense // per timestep, B (nil when not masked)
@@ -64,7 +70,8 @@ type program struct {
 	final   []*gorgonia.Value
 
 	recurrent  []*rnn.Unrolled
-	observed   map[string]*gorgonia.Value // the named nodes, when key.observed
+	observed   map[string]*gorgonia.Value // the named nodes' values, when key.observed
+	observedAt map[string]*gorgonia.Node  // the named nodes, by name
 	learnables gorgonia.Nodes             // sorted by name
 	valueGrads []gorgonia.ValueGrad
 }
@@ -91,6 +98,7 @@ func (n *Network) build(g *gorgonia.ExprGraph, key programKey) (*program, error)
 	p := &program{key: key, g: g, hostMasks: []hostMask{{steps: key.steps}}}
 	if key.observed {
 		p.observed = make(map[string]*gorgonia.Value)
+		p.observedAt = make(map[string]*gorgonia.Node)
 	}
 	b := &Builder{g: g, n: n, p: p, key: key}
 	v := p.inputValue(g, n)
@@ -143,8 +151,8 @@ func (p *program) inputValue(g *gorgonia.ExprGraph, n *Network) Value {
 func (p *program) readBack() {
 	if p.key.observed {
 		for _, u := range p.recurrent {
-			for name, v := range u.Record() {
-				p.observed[name] = v
+			for _, name := range u.NodeNames() {
+				p.observed[name], p.observedAt[name] = new(gorgonia.Value), u.Node(name)
 			}
 		}
 	}
@@ -178,9 +186,7 @@ func (p *program) readBack() {
 // step of a sequence (folded frames are not recorded).
 func (p *program) observe(b *Builder, layer string, v Value) error {
 	read := func(name string, n *gorgonia.Node) {
-		r := new(gorgonia.Value)
-		gorgonia.Read(n, r)
-		p.observed[name] = r
+		p.observed[name], p.observedAt[name] = new(gorgonia.Value), n
 	}
 	if v.One != nil {
 		read(layer, v.One)
@@ -202,7 +208,15 @@ func (p *program) compile() (err error) {
 			err = errors.Errorf("graph: compiling the %v: %v", p.key, r)
 		}
 	}()
+	if p.optimize && p.compileOptimized() {
+		return nil
+	}
 	if p.key.observed {
+		// The tape machine hands the values out through read nodes,
+		// which only it needs: the graph optimizer reads its buffers.
+		for name, n := range p.observedAt {
+			gorgonia.Read(n, p.observed[name])
+		}
 		p.vm, err = nodes.NewTapeMachine(p.g)
 		return errors.Wrapf(err, "graph: compiling the %v", p.key)
 	}
@@ -225,6 +239,9 @@ func (p *program) compile() (err error) {
 
 // run runs the program once on the values feed set.
 func (p *program) run() error {
+	if p.exec != nil {
+		return p.runOptimized()
+	}
 	if p.direct == nil {
 		return p.vm.RunAll()
 	}
@@ -274,6 +291,9 @@ func accumulate(l learnable, g gorgonia.Value) error {
 
 // reset readies the program for the next run.
 func (p *program) reset() {
+	if p.exec != nil {
+		return
+	}
 	if p.direct != nil {
 		p.direct.reset()
 		return

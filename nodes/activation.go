@@ -172,6 +172,13 @@ func (op actOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 func activateRows[T float](a Activation, x, y []T, rows, cols, off, n int) {
 	if x32, ok := any(x).([]float32); ok && (a == Tanh || a == Sigmoid) {
 		y32 := any(y).([]float32)
+		if n == cols {
+			// One contiguous run: whole vectors but for the last few
+			// elements, where per row of 100 units the last 4 of each
+			// row went to the Go loop.
+			activate32(a, y32[:rows*n], x32[:rows*n])
+			return
+		}
 		for r := 0; r < rows; r++ {
 			activate32(a, y32[r*n:r*n+n], x32[r*cols+off:r*cols+off+n])
 		}

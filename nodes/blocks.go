@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/nodes/vecmath"
 )
 
 // Columns returns columns [start, end) of the matrix x. A cell that computes
@@ -287,6 +289,14 @@ func (op mulRowsOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 
 func mulRows[T float](x, v, y []T) {
 	n := len(v)
+	if x32, ok := any(x).([]float32); ok {
+		// Vectorised in float32, rounding as the loop below does.
+		v32, y32 := any(v).([]float32), any(y).([]float32)
+		for r := 0; r+n <= len(x); r += n {
+			vecmath.Elementwise32(vecmath.Mul, y32[r:r+n], x32[r:r+n], v32)
+		}
+		return
+	}
 	for r := 0; r+n <= len(x); r += n {
 		for j, w := range v {
 			y[r+j] = x[r+j] * w

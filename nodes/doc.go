@@ -56,6 +56,10 @@
 // holding both gets one twice; its Dropout scales gradients wrongly for
 // p ≠ 0.5 and its EvalMode flips every machine on a graph.
 //
+// Describe and DoInto let an executor other than Gorgonia's (seqgraph's
+// graph optimizer) recognise these ops and compute them into buffers of
+// its own with the same kernels.
+//
 // # Learnables
 //
 // Params owns learnable tensors by name. Graphs ask it for a node bound to a

@@ -81,11 +81,20 @@ func (op *dropoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	x := materialize(ts[0])
 	y := newDense(x.Dtype(), x.Shape())
-	n := x.Shape().TotalSize()
-	if op.phase.Inference() || op.p == 0 {
-		op.keep = nil
+	if !op.draw(x.Shape().TotalSize()) {
 		copyDense(y, x)
 		return y, nil
+	}
+	applyKeep(y, x, op.keep)
+	return y, nil
+}
+
+// draw draws the mask of a run of n elements into keep and reports true,
+// or, in inference or with p = 0, sets keep to nil and reports false.
+func (op *dropoutOp) draw(n int) bool {
+	if op.phase.Inference() || op.p == 0 {
+		op.keep = nil
+		return false
 	}
 	if cap(op.keep) < n {
 		op.keep = make([]float64, n)
@@ -99,8 +108,30 @@ func (op *dropoutOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 			op.keep[i] = scale
 		}
 	}
-	applyKeep(y, x, op.keep)
-	return y, nil
+	return true
+}
+
+// keepInto sets dst to src times the mask of the last run (src itself
+// without one), or adds that with add: Dropout's forward pass and its
+// gradient, into buffers of the caller's.
+func keepInto[T Float](dst, src []T, keep []float64, add bool) {
+	src = src[:len(dst)]
+	switch {
+	case keep == nil && add:
+		for i, v := range src {
+			dst[i] += v
+		}
+	case keep == nil:
+		copy(dst, src)
+	case add:
+		for i, v := range src {
+			dst[i] += v * T(keep[i])
+		}
+	default:
+		for i, v := range src {
+			dst[i] = v * T(keep[i])
+		}
+	}
 }
 
 func (op *dropoutOp) DiffWRT(int) []bool { return []bool{true} }

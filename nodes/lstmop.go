@@ -8,7 +8,6 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
-	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -1089,18 +1088,5 @@ func allZero[T float](m []T) bool {
 // layerGemm sets c = op(a)·op(b) + beta·c, for row-major matrices, on the
 // BLAS MatMul uses.
 func layerGemm[T float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	tA, tB := blas.NoTrans, blas.NoTrans
-	if transA {
-		tA = blas.Trans
-	}
-	if transB {
-		tB = blas.Trans
-	}
-	impl := matmulBLAS()
-	switch a := any(a).(type) {
-	case []float64:
-		impl.Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	case []float32:
-		impl.Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	}
+	Gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }

@@ -10,6 +10,10 @@
 // evaluate the polynomials with fused multiply-adds and so may differ from
 // it by an ulp or two. NaN gives NaN, ±Inf gives ±1 (tanh) and 1 or 0
 // (sigmoid).
+//
+// Beside them: the LSTM's cell update and backward step, and
+// Elementwise32, sums, products and activation gradients over slices for
+// graphs of gate nodes, which round as Go's float32 arithmetic does.
 package vecmath
 
 // Tanh32 sets dst[i] = tanh(src[i]) for every i. dst and src may be the same

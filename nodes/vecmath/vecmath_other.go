@@ -19,3 +19,5 @@ func flushAsm(path, []float32) int { return 0 }
 
 func lstmCellAsm(path, []float32, []float32, []float32) int { return 0 }
 func mulFlushAsm(path, []float32, []float32, []float32) int { return 0 }
+
+func elementwiseAsm(path, Op, []float32, []float32, []float32) int { return 0 }
