@@ -11,7 +11,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/seqgraph/seqgraph/nodes/vecmath"
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // Activation is an elementwise nonlinearity of a recurrent cell. Its

@@ -5,7 +5,7 @@ package nodes
 import (
 	"gorgonia.org/gorgonia"
 
-	"github.com/seqgraph/seqgraph/nodes/gemm"
+	"github.com/seqgraph/seqgraph/internal/gemm"
 )
 
 // defaultBLAS is the BLAS of matrix products while Gorgonia has its own

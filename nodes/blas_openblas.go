@@ -5,8 +5,8 @@ package nodes
 import (
 	"gorgonia.org/gorgonia"
 
-	"github.com/seqgraph/seqgraph/nodes/gemm"
-	"github.com/seqgraph/seqgraph/nodes/gemm/openblas"
+	"github.com/seqgraph/seqgraph/internal/gemm"
+	"github.com/seqgraph/seqgraph/nodes/openblas"
 )
 
 // defaultBLAS is the BLAS of matrix products while Gorgonia has its own

@@ -9,7 +9,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/seqgraph/seqgraph/nodes/vecmath"
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // Columns returns columns [start, end) of the matrix x. A cell that computes

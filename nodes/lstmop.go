@@ -11,7 +11,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/seqgraph/seqgraph/nodes/vecmath"
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // LSTMSpec describes a fused LSTM layer for NewLSTMLayer: T timesteps of B

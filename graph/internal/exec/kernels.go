@@ -6,7 +6,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/nodes"
-	"github.com/seqgraph/seqgraph/nodes/vecmath"
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // vec computes op over dst, a and b with vecmath's vectorised kernel and

@@ -5,7 +5,7 @@ package openblas
 import (
 	"gonum.org/v1/gonum/blas"
 
-	"github.com/seqgraph/seqgraph/nodes/gemm"
+	"github.com/seqgraph/seqgraph/internal/gemm"
 )
 
 // SmallProduct is the number of multiply-adds (m·n·k) below which Hybrid

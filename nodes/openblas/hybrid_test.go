@@ -9,7 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 
-	"github.com/seqgraph/seqgraph/nodes/gemm"
+	"github.com/seqgraph/seqgraph/internal/gemm"
 )
 
 // TestHybrid checks that Hybrid hands each product to the implementation

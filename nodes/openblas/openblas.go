@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
-	"github.com/seqgraph/seqgraph/nodes/gemm"
+	"github.com/seqgraph/seqgraph/internal/gemm"
 )
 
 // scale sets C = beta·C, not reading C when beta is 0 (BLAS: A and B are

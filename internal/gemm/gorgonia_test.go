@@ -11,7 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/nodes"
-	"github.com/seqgraph/seqgraph/nodes/gemm"
+	"github.com/seqgraph/seqgraph/internal/gemm"
 )
 
 // counting is gemm.Implementation counting its Sgemm and Dgemm calls, to
