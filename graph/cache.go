@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorgonia.org/gorgonia"
+
+	"github.com/seqgraph/seqgraph/graph/internal/nodeindex"
 )
 
 // programCache holds a network's compiled programs, a pool of them per key
@@ -60,24 +62,60 @@ func (n *Network) acquire(key programKey) (*program, error) {
 	}
 	start := time.Now()
 	defer func() { c.compiling.Add(int64(time.Since(start))) }()
-	g := gorgonia.NewGraph()
-	p, err := n.build(g, key)
+	p, err := n.buildAndCompile(key, true)
 	if err != nil {
-		n.params.Forget(g)
-		return nil, err
-	}
-	p.optimize = !n.plain
-	c.compile.Lock()
-	err = p.compile()
-	c.compile.Unlock()
-	if err != nil {
-		n.params.Forget(g)
 		return nil, err
 	}
 	c.compiled.Add(1)
 	p.pool = pool
 	return p, nil
 }
+
+// buildAndCompile builds and compiles key's program. With primed, the
+// graph's node lookups run on a primed index (see nodeindex), without
+// which building and differentiating take time quadratic in the graph's
+// size; when Gorgonia removed a node on the way, the index may have led
+// its lookups astray, and the program is built again unprimed.
+func (n *Network) buildAndCompile(key programKey, primed bool) (*program, error) {
+	g := gorgonia.NewGraph()
+	var ix *nodeindex.Index
+	if primed {
+		ix, _ = nodeindex.Prime(g, nodesPerStep*key.steps*len(n.layers)+minReserve)
+	}
+	p, err := n.build(g, key)
+	if err == nil && ix != nil {
+		// Differentiating adds a few nodes for each node of the forward graph.
+		ix.Reserve(gradientNodes * ix.Nodes())
+	}
+	if err == nil {
+		p.optimize = !n.plain
+		n.cache.compile.Lock()
+		err = p.compile()
+		n.cache.compile.Unlock()
+	}
+	if ix != nil && !ix.Intact() {
+		n.params.Forget(g)
+		return n.buildAndCompile(key, false)
+	}
+	if err != nil {
+		n.params.Forget(g)
+		return nil, err
+	}
+	if ix != nil {
+		ix.Trim()
+	}
+	return p, nil
+}
+
+// The primed index's reserve: a guess of the nodes a layer adds at a
+// timestep, and of the nodes differentiation adds for a forward node.
+// A short guess costs only time (the lookups past it scan), a long one the
+// memory of its entries.
+const (
+	nodesPerStep  = 48
+	gradientNodes = 3
+	minReserve    = 1024
+)
 
 // release gives a program back to its pool, or frees it when the pool is
 // full or was evicted.

@@ -5,8 +5,8 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/internal/vecmath"
+	"github.com/seqgraph/seqgraph/nodes"
 )
 
 // vec computes op over dst, a and b with vecmath's vectorised kernel and
