@@ -10,8 +10,8 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/internal/gemm"
+	"github.com/seqgraph/seqgraph/nodes"
 )
 
 // counting is gemm.Implementation counting its Sgemm and Dgemm calls, to
