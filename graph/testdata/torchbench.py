@@ -1,6 +1,6 @@
 """Shared harness of seqgraph's PyTorch twins (torch_train_step.py,
-torch_stateful_step.py): thread limits, the BLAS check, timing, and output
-in Go benchmark format.
+torch_stateful_step.py, torch_video_step.py): thread limits, the BLAS check,
+timing, and output in Go benchmark format.
 
 A twin calls main(doc, prefix, cases, warmup), where cases is a list of
 (name suffix, factory) and factory(torch) returns the step to time. Each
