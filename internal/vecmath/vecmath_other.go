@@ -21,3 +21,17 @@ func lstmCellAsm(path, []float32, []float32, []float32) int { return 0 }
 func mulFlushAsm(path, []float32, []float32, []float32) int { return 0 }
 
 func elementwiseAsm(path, Op, []float32, []float32, []float32) int { return 0 }
+
+func reluAsm(path, []float32, []float32) int                { return 0 }
+func reluGradAsm(path, []float32, []float32, []float32) int { return 0 }
+func normalizeAsm(path, []float32, []float32, float32, float32, float32) int {
+	return 0
+}
+func normalizeGradAsm(path, []float32, []float32, []float32, float32, float32, float32, float32) int {
+	return 0
+}
+func sumAsm(path, []float32, *[4]float64) int                        { return 0 }
+func squaredDeviationsAsm(path, []float32, float64, *[4]float64) int { return 0 }
+func gradSumsAsm(path, []float32, []float32, float64, *[4]float64) int {
+	return 0
+}

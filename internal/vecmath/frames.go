@@ -1,0 +1,107 @@
+package vecmath
+
+// The kernels of a rectifier and of a batch normalization over large
+// tensors (a convolution's output, 2²¹ values in the video benchmark):
+// each is one pass over memory, which scalar Go loops made several times
+// slower than it need be (a mispredicted branch per element for the
+// rectifier, a float64 conversion per element for the normalization). On
+// amd64 with AVX2 and FMA an assembly kernel (frames_amd64.s) does the
+// whole vectors, on AVX-512 machines too, and the Go loop the rest.
+
+// ReLU32 sets dst[i] = max(src[i], 0) for every i; NaN stays NaN and -0
+// stays -0 (x is kept unless 0 > x). dst and src may be the same slice but
+// must not otherwise overlap. It panics if their lengths differ.
+func ReLU32(dst, src []float32) {
+	checkLen("ReLU32", dst, src)
+	k := reluAsm(best, dst, src)
+	for i, x := range src[k:] {
+		if 0 > x {
+			x = 0
+		}
+		dst[k+i] = x
+	}
+}
+
+// ReLUGrad32 sets dst[i] = g[i] where y[i] > 0 and 0 elsewhere: the
+// gradient of a rectifier with respect to its input, given its output y
+// and the gradient g of its output. dst may be g. It panics if the lengths
+// differ.
+func ReLUGrad32(dst, y, g []float32) {
+	if len(y) != len(dst) || len(g) != len(dst) {
+		panic("vecmath: ReLUGrad32: lengths do not match")
+	}
+	k := reluGradAsm(best, dst, y, g)
+	g = g[k:]
+	for i, v := range y[k:] {
+		d := g[i]
+		if !(v > 0) {
+			d = 0
+		}
+		dst[k+i] = d
+	}
+}
+
+// Normalize32 sets dst[i] = (x[i]-mu)·a + b for every i, in float32 (with a
+// fused multiply-add where there is one). dst may be x. It panics if the
+// lengths differ.
+func Normalize32(dst, x []float32, mu, a, b float32) {
+	checkLen("Normalize32", dst, x)
+	k := normalizeAsm(best, dst, x, mu, a, b)
+	for i, v := range x[k:] {
+		dst[k+i] = (v-mu)*a + b
+	}
+}
+
+// NormalizeGrad32 sets dst[i] = a·g[i] + c·(x[i]-mu) + b for every i, in
+// float32: the gradient of a batch normalization's input. dst may be g or
+// x. It panics if the lengths differ.
+func NormalizeGrad32(dst, g, x []float32, a, c, mu, b float32) {
+	if len(g) != len(dst) || len(x) != len(dst) {
+		panic("vecmath: NormalizeGrad32: lengths do not match")
+	}
+	k := normalizeGradAsm(best, dst, g, x, a, c, mu, b)
+	g = g[k:]
+	for i, v := range x[k:] {
+		dst[k+i] = a*g[i] + c*(v-mu) + b
+	}
+}
+
+// Sum32 returns Σ v[i], accumulated in float64.
+func Sum32(v []float32) float64 {
+	var acc [4]float64
+	k := sumAsm(best, v, &acc)
+	for i, x := range v[k:] {
+		acc[i%4] += float64(x)
+	}
+	return (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+// SquaredDeviations32 returns Σ (v[i]-m)², accumulated in float64 from
+// the float64 differences.
+func SquaredDeviations32(v []float32, m float64) float64 {
+	var acc [4]float64
+	k := squaredDeviationsAsm(best, v, m, &acc)
+	for i, x := range v[k:] {
+		d := float64(x) - m
+		acc[i%4] += d * d
+	}
+	return (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+// GradSums32 returns Σ g[i] and Σ g[i]·(x[i]-mu), accumulated in float64
+// from the float64 values: the sums of the gradient of a batch
+// normalization's offset and scale. It panics if the lengths differ.
+func GradSums32(x, g []float32, mu float64) (sg, sgx float64) {
+	if len(g) != len(x) {
+		panic("vecmath: GradSums32: lengths do not match")
+	}
+	var acc [4]float64 // Σg in 0 and 1, Σg·(x-mu) in 2 and 3
+	k := gradSumsAsm(best, x, g, mu, &acc)
+	g = g[k:]
+	for i, v := range x[k:] {
+		gi := float64(g[i])
+		acc[i%2] += gi
+		acc[2+i%2] += gi * (float64(v) - mu)
+	}
+	return acc[0] + acc[1], acc[2] + acc[3]
+}
