@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // Conv2D returns the 2-D convolution (in the deep-learning sense: a
@@ -362,6 +364,19 @@ func (k conv2DGradKernel) do(in []*tensor.Dense, out *tensor.Dense) error {
 	return dispatch(k, in, out, conv2DBackward[float64], conv2DBackward[float32])
 }
 
+// addFilterGradient adds gₙ·X̃ₙᵀ to df, K×rows: for float32 with
+// vecmath.AddDots32, whose dot products read both operands along their
+// rows of cols values as they lie, where the gemm would transpose both
+// into panels first (in BenchmarkConv2DKernels/filters more than half of
+// its time).
+func addFilterGradient[T float](df, gn, col []T, k, rows, cols int) {
+	if d32, ok := any(df).([]float32); ok {
+		vecmath.AddDots32(d32, rows, any(gn).([]float32), cols, any(col).([]float32), cols, k, rows, cols)
+		return
+	}
+	layerGemm(false, true, k, rows, cols, gn, cols, col, cols, 1, df, rows)
+}
+
 // conv2DBackward sets d to ∂L/∂x, col2im of Fᵀ·gₙ image by image, or to
 // ∂L/∂F = Σₙ gₙ·X̃ₙᵀ.
 func conv2DBackward[T float](k conv2DGradKernel, in [][]T, d []T) error {
@@ -377,7 +392,7 @@ func conv2DBackward[T float](k conv2DGradKernel, in [][]T, d []T) error {
 			continue
 		}
 		im2col2D(c, in[0][n*img:(n+1)*img], col, cols)
-		layerGemm(false, true, c.k, rows, cols, gn, cols, col, cols, 1, d, rows)
+		addFilterGradient(d, gn, col, c.k, rows, cols)
 	}
 	return nil
 }

@@ -105,3 +105,56 @@ func GradSums32(x, g []float32, mu float64) (sg, sgx float64) {
 	}
 	return acc[0] + acc[1], acc[2] + acc[3]
 }
+
+// AddDots32 adds to c, m×n with rows ldc apart, the products of the rows
+// of a, m×k with rows lda apart, and of b, n×k with rows ldb apart:
+//
+//	c[i·ldc+j] += Σ_p a[i·lda+p]·b[j·ldb+p],
+//
+// each sum accumulated in float32 over lanes of eight. It suits a short c
+// and a long k along which both a and b are contiguous, such as the
+// gradient of a convolution's filters (the output gradient of an image
+// times its windows, summed over the pixels), which a gemm would first
+// transpose into panels. It panics if a slice is too short.
+func AddDots32(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, m, n, k int) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	if len(c) < (m-1)*ldc+n || len(a) < (m-1)*lda+k || len(b) < (n-1)*ldb+k {
+		panic("vecmath: AddDots32: a slice is too short")
+	}
+	var out [8]float32
+	for i := 0; i < m; i += 2 {
+		i1 := min(i+1, m-1) // an odd last row is computed twice, kept once
+		for j := 0; j < n; j += 4 {
+			rows := [4]int{j, min(j+1, n-1), min(j+2, n-1), min(j+3, n-1)}
+			dots2x4(a[i*lda:][:k], a[i1*lda:][:k], b, ldb, rows, k, &out)
+			for r := range 2 {
+				if r == 1 && i1 == i {
+					break
+				}
+				for q := range min(4, n-j) {
+					c[(i+r)*ldc+j+q] += out[r*4+q]
+				}
+			}
+		}
+	}
+}
+
+// dots2x4 sets out[r·4+q] to the product of row r of (a0, a1) and row
+// rows[q] of b, k values each.
+func dots2x4(a0, a1, b []float32, ldb int, rows [4]int, k int, out *[8]float32) {
+	b0, b1, b2, b3 := b[rows[0]*ldb:][:k], b[rows[1]*ldb:][:k], b[rows[2]*ldb:][:k], b[rows[3]*ldb:][:k]
+	p := dotsAsm(best, a0, a1, b0, b1, b2, b3, out)
+	if p == 0 {
+		*out = [8]float32{}
+	}
+	for ; p < k; p++ {
+		for r, x := range [2]float32{a0[p], a1[p]} {
+			out[r*4] += x * b0[p]
+			out[r*4+1] += x * b1[p]
+			out[r*4+2] += x * b2[p]
+			out[r*4+3] += x * b3[p]
+		}
+	}
+}

@@ -96,3 +96,17 @@ func gradSumsAsm(p path, x, g []float32, mu float64, acc *[4]float64) int {
 	}
 	return n
 }
+
+// dots2x4AVX2 sets out to the eight products of rows a0, a1 and b0 to b3
+// over their first n elements, n a positive multiple of 8 (see dots2x4).
+//
+//go:noescape
+func dots2x4AVX2(a0, a1, b0, b1, b2, b3 *float32, n int, out *[8]float32)
+
+func dotsAsm(p path, a0, a1, b0, b1, b2, b3 []float32, out *[8]float32) int {
+	n := vectors(p, len(a0))
+	if n > 0 {
+		dots2x4AVX2(&a0[0], &a1[0], &b0[0], &b1[0], &b2[0], &b3[0], n, out)
+	}
+	return n
+}

@@ -185,3 +185,63 @@ gradsumloop:
 	VMOVUPD      X2, 16(DI)
 	VZEROUPPER
 	RET
+
+// func dots2x4AVX2(a0, a1, b0, b1, b2, b3 *float32, n int, out *[8]float32)
+//
+// Y0-Y3 accumulate a0 against b0-b3 and Y4-Y7 a1 against them, eight lanes
+// each, folded to one sum each at the end; eight independent chains of
+// FMAs, six loads per eight FMAs.
+TEXT ·dots2x4AVX2(SB), NOSPLIT, $0-64
+	MOVQ   a0+0(FP), SI
+	MOVQ   a1+8(FP), DI
+	MOVQ   b0+16(FP), R8
+	MOVQ   b1+24(FP), R9
+	MOVQ   b2+32(FP), R10
+	MOVQ   b3+40(FP), R11
+	MOVQ   n+48(FP), CX
+	MOVQ   out+56(FP), DX
+	XORQ   AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+dotsloop:
+	VMOVUPS     (SI)(AX*1), Y8
+	VMOVUPS     (DI)(AX*1), Y9
+	VMOVUPS     (R8)(AX*1), Y10
+	VFMADD231PS Y10, Y8, Y0
+	VFMADD231PS Y10, Y9, Y4
+	VMOVUPS     (R9)(AX*1), Y11
+	VFMADD231PS Y11, Y8, Y1
+	VFMADD231PS Y11, Y9, Y5
+	VMOVUPS     (R10)(AX*1), Y12
+	VFMADD231PS Y12, Y8, Y2
+	VFMADD231PS Y12, Y9, Y6
+	VMOVUPS     (R11)(AX*1), Y13
+	VFMADD231PS Y13, Y8, Y3
+	VFMADD231PS Y13, Y9, Y7
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+	JNZ         dotsloop
+
+	// Fold each accumulator to one sum: Y0..Y3 -> lanes of X0, Y4..Y7 ->
+	// lanes of X4, with two horizontal adds of pairs and one of halves.
+	VHADDPS      Y1, Y0, Y0 // (0,0,1,1, 0,0,1,1) pairs summed, per 128-bit half
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0 // (0,1,2,3) per half
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DX)
+	VHADDPS      Y5, Y4, Y4
+	VHADDPS      Y7, Y6, Y6
+	VHADDPS      Y6, Y4, Y4
+	VEXTRACTF128 $1, Y4, X5
+	VADDPS       X5, X4, X4
+	VMOVUPS      X4, 16(DX)
+	VZEROUPPER
+	RET

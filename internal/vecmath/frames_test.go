@@ -145,6 +145,48 @@ func TestSums32(t *testing.T) {
 	}
 }
 
+// TestAddDots32 checks AddDots32 on every path against the sums in
+// float64, for sizes around its blocks of 2×4 rows and 8 lanes, with rows
+// farther apart than they are long, adding to what c holds.
+func TestAddDots32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, p := range paths {
+		for _, d := range [][3]int{{1, 1, 1}, {2, 4, 8}, {3, 5, 7}, {8, 27, 1024}, {5, 9, 33}, {2, 3, 16}, {7, 1, 9}} {
+			m, n, k := d[0], d[1], d[2]
+			lda, ldb, ldc := k+3, k+1, n+2
+			a, b, c := make([]float32, m*lda), make([]float32, n*ldb), make([]float32, m*ldc)
+			for _, v := range [][]float32{a, b, c} {
+				for i := range v {
+					v[i] = float32(rng.NormFloat64())
+				}
+			}
+			want := make([]float64, len(c))
+			for i := range m {
+				for j := range n {
+					s := float64(c[i*ldc+j])
+					for q := range k {
+						s += float64(a[i*lda+q]) * float64(b[j*ldb+q])
+					}
+					want[i*ldc+j] = s
+				}
+			}
+			got := append([]float32(nil), c...)
+			withPath(p, func() { AddDots32(got, ldc, a, lda, b, ldb, m, n, k) })
+			for i := range got {
+				if j := i % ldc; j >= n {
+					if got[i] != c[i] {
+						t.Fatalf("%v %v: wrote c[%d] outside the m×n block", p, d, i)
+					}
+					continue
+				}
+				if math.Abs(float64(got[i])-want[i]) > 1e-5*math.Sqrt(float64(k))*(1+math.Abs(want[i])) {
+					t.Fatalf("%v %v: c[%d] = %v, want %v", p, d, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkFrames times the kernels on 2²¹ values, the size of the
 // video benchmark's convolution output.
 func BenchmarkFrames(b *testing.B) {
@@ -168,6 +210,12 @@ func BenchmarkFrames(b *testing.B) {
 			b.Run("normalize/"+p.String(), func(b *testing.B) {
 				for b.Loop() {
 					Normalize32(y, x, 0.5, 2, 1)
+				}
+			})
+			b.Run("dots/"+p.String(), func(b *testing.B) {
+				c := make([]float32, 8*27)
+				for b.Loop() {
+					AddDots32(c, 27, g[:8*1024], 1024, x[:27*1024], 1024, 8, 27, 1024)
 				}
 			})
 			b.Run("gradsums/"+p.String(), func(b *testing.B) {

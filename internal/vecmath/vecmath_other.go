@@ -35,3 +35,6 @@ func squaredDeviationsAsm(path, []float32, float64, *[4]float64) int { return 0 
 func gradSumsAsm(path, []float32, []float32, float64, *[4]float64) int {
 	return 0
 }
+func dotsAsm(path, []float32, []float32, []float32, []float32, []float32, []float32, *[8]float32) int {
+	return 0
+}
