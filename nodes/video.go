@@ -61,9 +61,9 @@ func FoldSequence(xs []*gorgonia.Node, c, h, w int) (*gorgonia.Node, error) {
 // sends it, so T steps that each handed x a gradient would make the
 // backward pass cost O(T·|x|) (for 128 steps of 8×2048 values, 2.2 s a
 // run). Instead the steps consume x and a one-element token computed from
-// x; a step's gradient goes to the token only, as a shared zero, and the
-// token's derivative gathers the steps' gradients into x's in one copy, so
-// that both passes cost O(|x|).
+// x, and give no gradient to x but the token itself (a zero) to the
+// token; the token's derivative gathers the steps' gradients into x's in
+// one copy, so that both passes cost O(|x|).
 func UnfoldSequence(x *gorgonia.Node, steps int) ([]*gorgonia.Node, error) {
 	if x == nil || x.Dims() < 2 {
 		return nil, errors.New("nodes: unfold sequence: input must be a [T·B, ...] tensor of at least 2 dimensions")
@@ -92,19 +92,18 @@ type unfolding struct {
 	rows  int
 	dt    tensor.Dtype
 	steps []*gorgonia.Node
-	// zero is the token's gradient that every step hands back, made once.
-	zero *gorgonia.Node
 }
 
 func (u *unfolding) String() string {
 	return fmt.Sprintf("Unfold{%v→%d×%d×%d}", u.x, len(u.steps), u.rows, u.x[1:].TotalSize())
 }
 
-// stepSize is the number of values of a step.
-func (u *unfolding) stepSize() int { return u.rows * u.x[1:].TotalSize() }
+// step is the shape of a step.
+func (u *unfolding) step() tensor.Shape { return tensor.Shape{u.rows, u.x[1:].TotalSize()} }
 
 // unfoldTokenOp returns a 1-element zero that orders the steps' gradients
-// before the gather; its derivative is the gather.
+// before the gather; its derivative is the gather. Every step hands it the
+// token itself as its gradient, which Gorgonia adds up, one element each.
 type unfoldTokenOp struct {
 	opBase
 	u *unfolding
@@ -154,7 +153,7 @@ func (op unfoldStepOp) Type() hm.Type {
 		gorgonia.TensorType{Dims: 2, Of: op.u.dt})
 }
 func (op unfoldStepOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.u.rows, op.u.x[1:].TotalSize()}, nil
+	return op.u.step(), nil
 }
 
 func (op unfoldStepOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
@@ -177,7 +176,7 @@ func (op unfoldStepOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.V
 	if y == nil {
 		y = newDense(x.Dtype(), s)
 	}
-	n := op.u.stepSize()
+	n := s.TotalSize()
 	switch x.Dtype() {
 	case tensor.Float64:
 		copy(data[float64](y), data[float64](x)[op.t*n:])
@@ -189,38 +188,10 @@ func (op unfoldStepOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.V
 
 func (op unfoldStepOp) DiffWRT(int) []bool { return []bool{false, true} }
 
-// SymDiff hands the token the shared zero: the step's own gradient reaches
-// x through the gather.
+// SymDiff hands the token the token itself, a zero, as its gradient: the
+// step's own gradient reaches x through the gather.
 func (op unfoldStepOp) SymDiff(in gorgonia.Nodes, _, _ *gorgonia.Node) (gorgonia.Nodes, error) {
-	if op.u.zero == nil {
-		z, err := gorgonia.ApplyOp(unfoldZeroOp{opBase{1}, op.u}, in[1])
-		if err != nil {
-			return nil, errors.Wrapf(err, "nodes: %v", op)
-		}
-		op.u.zero = z
-	}
-	return gorgonia.Nodes{nil, op.u.zero}, nil
-}
-
-// unfoldZeroOp returns a 1-element zero, the gradient every step hands the
-// token.
-type unfoldZeroOp struct {
-	opBase
-	u *unfolding
-}
-
-func (op unfoldZeroOp) String() string        { return op.u.String() + ".zero" }
-func (op unfoldZeroOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.u) }
-func (op unfoldZeroOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
-func (op unfoldZeroOp) Type() hm.Type {
-	v := gorgonia.TensorType{Dims: 1, Of: op.u.dt}
-	return hm.NewFnType(v, v)
-}
-func (op unfoldZeroOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{1}, nil
-}
-func (op unfoldZeroOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
-	return newDense(op.u.dt, tensor.Shape{1}), nil
+	return gorgonia.Nodes{nil, in[1]}, nil
 }
 
 // unfoldGatherOp stacks the gradients of the steps which (in order) into
@@ -257,26 +228,13 @@ func (op unfoldGatherOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia
 	if err != nil {
 		return nil, err
 	}
-	n := op.u.stepSize()
 	dx := reusable(prealloc, op.u.dt, op.u.x, ts)
 	if dx == nil {
 		dx = newDense(op.u.dt, op.u.x)
 	} else if len(op.which) < len(op.u.steps) {
 		zero(dx)
 	}
-	for i, t := range op.which {
-		d := materialize(ts[i])
-		if d.Shape().TotalSize() != n {
-			return nil, errors.Errorf("nodes: %v: gradient of step %d has shape %v", op, t, d.Shape())
-		}
-		switch op.u.dt {
-		case tensor.Float64:
-			copy(data[float64](dx)[t*n:], data[float64](d))
-		default:
-			copy(data[float32](dx)[t*n:], data[float32](d))
-		}
-	}
-	return dx, nil
+	return dx, stackBlocks(dx, ts, op.which, op.u.step(), op)
 }
 
 // foldOp copies T matrices of B×(c·h·w) into one [T·B, c, h, w] tensor.
@@ -320,20 +278,30 @@ func (op foldOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) 
 	if y == nil {
 		y = newDense(ts[0].Dtype(), s)
 	}
-	size := op.b * op.c * op.h * op.w
-	for t, x := range ts {
-		if !x.Shape().Eq(tensor.Shape{op.b, op.c * op.h * op.w}) {
-			return nil, errors.Errorf("nodes: %v: timestep %d has shape %v", op, t, x.Shape())
+	return y, stackBlocks(y, ts, nil, tensor.Shape{op.b, op.c * op.h * op.w}, op)
+}
+
+// stackBlocks copies each of blocks, of the given shape, into block
+// which[i] of y (block i when which is nil), y's blocks being the size of
+// that shape, and reports a block of another shape as an error of op.
+func stackBlocks(y *tensor.Dense, blocks []*tensor.Dense, which []int, shape tensor.Shape, op fmt.Stringer) error {
+	n := shape.TotalSize()
+	for i, b := range blocks {
+		t := i
+		if which != nil {
+			t = which[i]
 		}
-		x = materialize(x)
-		switch y.Dtype() {
-		case tensor.Float64:
-			copy(data[float64](y)[t*size:(t+1)*size], data[float64](x))
-		default:
-			copy(data[float32](y)[t*size:(t+1)*size], data[float32](x))
+		if !b.Shape().Eq(shape) {
+			return errors.Errorf("nodes: %v: block %d has shape %v, want %v", op, t, b.Shape(), shape)
+		}
+		b = materialize(b)
+		if y.Dtype() == tensor.Float64 {
+			copy(data[float64](y)[t*n:(t+1)*n], data[float64](b))
+		} else {
+			copy(data[float32](y)[t*n:(t+1)*n], data[float32](b))
 		}
 	}
-	return y, nil
+	return nil
 }
 
 func (op foldOp) DiffWRT(n int) []bool {
