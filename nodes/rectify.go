@@ -16,9 +16,10 @@ import (
 //
 //	∂L/∂x = ∂L/∂y where x > 0, 0 elsewhere,
 //
-// as PyTorch's relu (0 at x = 0). NaN stays NaN, and so does -0. It is one op each way, with vectorised float32 kernels
-// (vecmath.ReLU32 and ReLUGrad32), where Gorgonia's Rectify is a
-// comparison, a product, and their gradients summed.
+// as PyTorch's relu (0 at x = 0). NaN stays NaN, and so does -0. It is
+// one op each way, with vectorised kernels (vecmath.ReLU32, ReLUGrad32
+// and their float64 twins), where Gorgonia's Rectify is a comparison, a
+// product, and their gradients summed.
 func Rectify(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x == nil {
 		return nil, errors.New("nodes: rectify: nil input")
@@ -71,24 +72,12 @@ func rectify[T float](k rectifyKernel, in [][]T, out []T) error {
 		} else {
 			vecmath.ReLU32(any(out).([]float32), x)
 		}
-		return nil
-	}
-	if k.back {
-		g := in[1][:len(in[0])]
-		for i, x := range in[0] {
-			d := g[i]
-			if !(x > 0) {
-				d = 0
-			}
-			out[i] = d
+	case []float64:
+		if k.back {
+			vecmath.ReLUGrad64(any(out).([]float64), x, any(in[1]).([]float64))
+		} else {
+			vecmath.ReLU64(any(out).([]float64), x)
 		}
-		return nil
-	}
-	for i, v := range in[0] {
-		if 0 > v {
-			v = 0
-		}
-		out[i] = v
 	}
 	return nil
 }

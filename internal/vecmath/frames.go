@@ -41,6 +41,36 @@ func ReLUGrad32(dst, y, g []float32) {
 	}
 }
 
+// ReLU64 is ReLU32 for float64 values.
+func ReLU64(dst, src []float64) {
+	if len(dst) != len(src) {
+		panic("vecmath: ReLU64: len(dst) != len(src)")
+	}
+	k := relu64Asm(best, dst, src)
+	for i, x := range src[k:] {
+		if 0 > x {
+			x = 0
+		}
+		dst[k+i] = x
+	}
+}
+
+// ReLUGrad64 is ReLUGrad32 for float64 values.
+func ReLUGrad64(dst, y, g []float64) {
+	if len(y) != len(dst) || len(g) != len(dst) {
+		panic("vecmath: ReLUGrad64: lengths do not match")
+	}
+	k := reluGrad64Asm(best, dst, y, g)
+	g = g[k:]
+	for i, v := range y[k:] {
+		d := g[i]
+		if !(v > 0) {
+			d = 0
+		}
+		dst[k+i] = d
+	}
+}
+
 // Normalize32 sets dst[i] = (x[i]-mu)·a + b for every i, in float32 (with a
 // fused multiply-add where there is one). dst may be x. It panics if the
 // lengths differ.

@@ -14,6 +14,12 @@ func reluAVX2(dst, src *float32, n int)
 func reluGradAVX2(dst, y, gr *float32, n int)
 
 //go:noescape
+func relu64AVX2(dst, src *float64, n int)
+
+//go:noescape
+func reluGrad64AVX2(dst, y, gr *float64, n int)
+
+//go:noescape
 func normalizeAVX2(dst, x *float32, n int, mu, a, b float32)
 
 //go:noescape
@@ -53,6 +59,24 @@ func reluGradAsm(p path, dst, y, g []float32) int {
 	n := vectors(p, len(dst))
 	if n > 0 {
 		reluGradAVX2(&dst[0], &y[0], &g[0], n)
+	}
+	return n
+}
+
+// relu64Asm and reluGrad64Asm run their kernels, four float64 lanes a
+// step, on the longest prefix of whole vectors of eight.
+func relu64Asm(p path, dst, src []float64) int {
+	n := vectors(p, len(dst))
+	if n > 0 {
+		relu64AVX2(&dst[0], &src[0], n)
+	}
+	return n
+}
+
+func reluGrad64Asm(p path, dst, y, g []float64) int {
+	n := vectors(p, len(dst))
+	if n > 0 {
+		reluGrad64AVX2(&dst[0], &y[0], &g[0], n)
 	}
 	return n
 }

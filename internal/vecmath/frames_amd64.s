@@ -49,6 +49,54 @@ relugradloop:
 	VZEROUPPER
 	RET
 
+// func relu64AVX2(dst, src *float64, n int)
+//
+// reluAVX2 on four float64 lanes, two vectors a step (n is a multiple of 8).
+TEXT ·relu64AVX2(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   n+16(FP), CX
+	VXORPD Y15, Y15, Y15
+
+relu64loop:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMAXPD  Y0, Y15, Y0
+	VMAXPD  Y1, Y15, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	JNZ     relu64loop
+	VZEROUPPER
+	RET
+
+// func reluGrad64AVX2(dst, y, gr *float64, n int)
+TEXT ·reluGrad64AVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), DI
+	MOVQ   y+8(FP), SI
+	MOVQ   gr+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPD Y15, Y15, Y15
+
+relugrad64loop:
+	VMOVUPD (SI), Y0
+	VMOVUPD 32(SI), Y1
+	VCMPPD  $0x1e, Y15, Y0, Y0 // y > 0, _CMP_GT_OQ
+	VCMPPD  $0x1e, Y15, Y1, Y1
+	VANDPD  (DX), Y0, Y0
+	VANDPD  32(DX), Y1, Y1
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	SUBQ    $8, CX
+	JNZ     relugrad64loop
+	VZEROUPPER
+	RET
+
 // func normalizeAVX2(dst, x *float32, n int, mu, a, b float32)
 TEXT ·normalizeAVX2(SB), NOSPLIT, $0-36
 	MOVQ         dst+0(FP), DI

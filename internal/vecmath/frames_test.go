@@ -68,6 +68,46 @@ func TestReLU32(t *testing.T) {
 	}
 }
 
+// TestReLU64 checks ReLU64 and ReLUGrad64 on every path against their
+// definitions, as TestReLU32.
+func TestReLU64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	for _, p := range paths {
+		for n := 0; n <= 40; n++ {
+			x32, _ := elementwiseInput(rng, n)
+			g32, _ := elementwiseInput(rng, n)
+			x, g, out := make([]float64, n), make([]float64, n), make([]float64, n+2)
+			for i := range x {
+				x[i], g[i] = float64(x32[i]), float64(g32[i])
+			}
+			out[0], out[n+1] = 42, 42
+			withPath(p, func() { ReLU64(out[1:n+1], x) })
+			for i, v := range x {
+				want := v
+				if 0 > v {
+					want = 0
+				}
+				if math.Float64bits(out[1+i]) != math.Float64bits(want) && !(v != v && out[1+i] != out[1+i]) {
+					t.Fatalf("%v n=%d: ReLU64(%g) = %g, want %g", p, n, v, out[1+i], want)
+				}
+			}
+			withPath(p, func() { ReLUGrad64(out[1:n+1], x, g) })
+			for i, v := range x {
+				want := 0.0
+				if v > 0 {
+					want = g[i]
+				}
+				if math.Float64bits(out[1+i]) != math.Float64bits(want) && !(want != want && out[1+i] != out[1+i]) {
+					t.Fatalf("%v n=%d: ReLUGrad64 at x=%g, g=%g: %g, want %g", p, n, v, g[i], out[1+i], want)
+				}
+			}
+			if out[0] != 42 || out[n+1] != 42 {
+				t.Fatalf("%v n=%d: wrote outside dst", p, n)
+			}
+		}
+	}
+}
+
 // TestNormalize32 checks Normalize32 and NormalizeGrad32 on every path
 // against their definitions in float64, to a few float32 roundings.
 func TestNormalize32(t *testing.T) {
