@@ -14,60 +14,62 @@ package vecmath
 func ReLU32(dst, src []float32) {
 	checkLen("ReLU32", dst, src)
 	k := reluAsm(best, dst, src)
-	for i, x := range src[k:] {
-		if 0 > x {
-			x = 0
-		}
-		dst[k+i] = x
-	}
+	reluGo(dst[k:], src[k:])
 }
 
 // ReLUGrad32 sets dst[i] = g[i] where y[i] > 0 and 0 elsewhere: the
 // gradient of a rectifier with respect to its input, given its output y
-// and the gradient g of its output. dst may be g. It panics if the lengths
-// differ.
+// (or its input, which is positive where y is) and the gradient g of its
+// output. dst may be g. It panics if the lengths differ.
 func ReLUGrad32(dst, y, g []float32) {
-	if len(y) != len(dst) || len(g) != len(dst) {
-		panic("vecmath: ReLUGrad32: lengths do not match")
-	}
+	checkLens("ReLUGrad32", len(dst), len(y), len(g))
 	k := reluGradAsm(best, dst, y, g)
-	g = g[k:]
-	for i, v := range y[k:] {
-		d := g[i]
-		if !(v > 0) {
-			d = 0
-		}
-		dst[k+i] = d
-	}
+	reluGradGo(dst[k:], y[k:], g[k:])
 }
 
 // ReLU64 is ReLU32 for float64 values.
 func ReLU64(dst, src []float64) {
-	if len(dst) != len(src) {
-		panic("vecmath: ReLU64: len(dst) != len(src)")
-	}
+	checkLens("ReLU64", len(dst), len(src))
 	k := relu64Asm(best, dst, src)
-	for i, x := range src[k:] {
-		if 0 > x {
-			x = 0
-		}
-		dst[k+i] = x
-	}
+	reluGo(dst[k:], src[k:])
 }
 
 // ReLUGrad64 is ReLUGrad32 for float64 values.
 func ReLUGrad64(dst, y, g []float64) {
-	if len(y) != len(dst) || len(g) != len(dst) {
-		panic("vecmath: ReLUGrad64: lengths do not match")
-	}
+	checkLens("ReLUGrad64", len(dst), len(y), len(g))
 	k := reluGrad64Asm(best, dst, y, g)
-	g = g[k:]
-	for i, v := range y[k:] {
+	reluGradGo(dst[k:], y[k:], g[k:])
+}
+
+// reluGo and reluGradGo are ReLU32 and ReLUGrad32 in Go, for either
+// precision.
+func reluGo[T float32 | float64](dst, src []T) {
+	dst = dst[:len(src)]
+	for i, x := range src {
+		if 0 > x {
+			x = 0
+		}
+		dst[i] = x
+	}
+}
+
+func reluGradGo[T float32 | float64](dst, y, g []T) {
+	dst, g = dst[:len(y)], g[:len(y)]
+	for i, v := range y {
 		d := g[i]
 		if !(v > 0) {
 			d = 0
 		}
-		dst[k+i] = d
+		dst[i] = d
+	}
+}
+
+// checkLens panics, naming fn, unless every length is n, the first.
+func checkLens(fn string, n int, others ...int) {
+	for _, m := range others {
+		if m != n {
+			panic("vecmath: " + fn + ": lengths do not match")
+		}
 	}
 }
 
@@ -86,9 +88,7 @@ func Normalize32(dst, x []float32, mu, a, b float32) {
 // float32: the gradient of a batch normalization's input. dst may be g or
 // x. It panics if the lengths differ.
 func NormalizeGrad32(dst, g, x []float32, a, c, mu, b float32) {
-	if len(g) != len(dst) || len(x) != len(dst) {
-		panic("vecmath: NormalizeGrad32: lengths do not match")
-	}
+	checkLens("NormalizeGrad32", len(dst), len(g), len(x))
 	k := normalizeGradAsm(best, dst, g, x, a, c, mu, b)
 	g = g[k:]
 	for i, v := range x[k:] {
@@ -122,9 +122,7 @@ func SquaredDeviations32(v []float32, m float64) float64 {
 // from the float64 values: the sums of the gradient of a batch
 // normalization's offset and scale. It panics if the lengths differ.
 func GradSums32(x, g []float32, mu float64) (sg, sgx float64) {
-	if len(g) != len(x) {
-		panic("vecmath: GradSums32: lengths do not match")
-	}
+	checkLens("GradSums32", len(x), len(g))
 	var acc [4]float64 // Σg in 0 and 1, Σg·(x-mu) in 2 and 3
 	k := gradSumsAsm(best, x, g, mu, &acc)
 	g = g[k:]

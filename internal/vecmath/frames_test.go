@@ -26,85 +26,67 @@ func elementwiseInput(rng *rand.Rand, n int) (x []float32, out []float32) {
 	return x, out
 }
 
-// sameFloat reports whether a and b are the same float32, NaN equal to NaN
+// sameFloat reports whether a and b are the same float, NaN equal to NaN
 // and -0 to -0 only.
-func sameFloat(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+func sameFloat[T float32 | float64](a, b T) bool {
+	return (a == b && math.Signbit(float64(a)) == math.Signbit(float64(b))) || (a != a && b != b)
 }
 
-// TestReLU32 checks ReLU32 and ReLUGrad32 on every path against their
-// definitions: x unless 0 > x (so NaN and -0 stay), and g where y > 0.
-func TestReLU32(t *testing.T) {
+// TestReLU checks ReLU32, ReLUGrad32, ReLU64 and ReLUGrad64 on every path
+// against their definitions: x unless 0 > x (so NaN and -0 stay), and g
+// where y > 0.
+func TestReLU(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, p := range paths {
 		for n := 0; n <= 40; n++ {
-			x, out := elementwiseInput(rng, n)
+			x, _ := elementwiseInput(rng, n)
 			g, _ := elementwiseInput(rng, n)
-			withPath(p, func() { ReLU32(out[1:n+1], x) })
-			for i, v := range x {
-				want := v
-				if 0 > v {
-					want = 0
-				}
-				if !sameFloat(out[1+i], want) {
-					t.Fatalf("%v n=%d: ReLU32(%g) = %g, want %g", p, n, v, out[1+i], want)
-				}
-			}
-			y := append([]float32(nil), out[1:n+1]...)
-			withPath(p, func() { ReLUGrad32(out[1:n+1], y, g) })
-			for i, v := range y {
-				want := float32(0)
-				if v > 0 {
-					want = g[i]
-				}
-				if !sameFloat(out[1+i], want) {
-					t.Fatalf("%v n=%d: ReLUGrad32 at y=%g, g=%g: %g, want %g", p, n, v, g[i], out[1+i], want)
-				}
-			}
-			if out[0] != 42 || out[n+1] != 42 {
-				t.Fatalf("%v n=%d: wrote outside dst", p, n)
-			}
+			withPath(p, func() {
+				checkReLU(t, p, x, g, ReLU32, ReLUGrad32)
+				checkReLU(t, p, widen(x), widen(g), ReLU64, ReLUGrad64)
+			})
 		}
 	}
 }
 
-// TestReLU64 checks ReLU64 and ReLUGrad64 on every path against their
-// definitions, as TestReLU32.
-func TestReLU64(t *testing.T) {
-	rng := rand.New(rand.NewPCG(29, 30))
-	for _, p := range paths {
-		for n := 0; n <= 40; n++ {
-			x32, _ := elementwiseInput(rng, n)
-			g32, _ := elementwiseInput(rng, n)
-			x, g, out := make([]float64, n), make([]float64, n), make([]float64, n+2)
-			for i := range x {
-				x[i], g[i] = float64(x32[i]), float64(g32[i])
-			}
-			out[0], out[n+1] = 42, 42
-			withPath(p, func() { ReLU64(out[1:n+1], x) })
-			for i, v := range x {
-				want := v
-				if 0 > v {
-					want = 0
-				}
-				if math.Float64bits(out[1+i]) != math.Float64bits(want) && !(v != v && out[1+i] != out[1+i]) {
-					t.Fatalf("%v n=%d: ReLU64(%g) = %g, want %g", p, n, v, out[1+i], want)
-				}
-			}
-			withPath(p, func() { ReLUGrad64(out[1:n+1], x, g) })
-			for i, v := range x {
-				want := 0.0
-				if v > 0 {
-					want = g[i]
-				}
-				if math.Float64bits(out[1+i]) != math.Float64bits(want) && !(want != want && out[1+i] != out[1+i]) {
-					t.Fatalf("%v n=%d: ReLUGrad64 at x=%g, g=%g: %g, want %g", p, n, v, g[i], out[1+i], want)
-				}
-			}
-			if out[0] != 42 || out[n+1] != 42 {
-				t.Fatalf("%v n=%d: wrote outside dst", p, n)
-			}
+func widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// checkReLU runs relu and then grad, on its output, into a guarded buffer
+// and checks every element against the definition, bit for bit.
+func checkReLU[T float32 | float64](t *testing.T, p path, x, g []T, relu func(dst, src []T), grad func(dst, y, g []T)) {
+	t.Helper()
+	n := len(x)
+	out := make([]T, n+2)
+	out[0], out[n+1] = 42, 42
+	relu(out[1:n+1], x)
+	for i, v := range x {
+		want := v
+		if 0 > v {
+			want = 0
 		}
+		if !sameFloat(out[1+i], want) {
+			t.Fatalf("%v n=%d: relu(%v) = %v, want %v", p, n, v, out[1+i], want)
+		}
+	}
+	y := append([]T(nil), out[1:n+1]...)
+	grad(out[1:n+1], y, g)
+	for i, v := range y {
+		want := T(0)
+		if v > 0 {
+			want = g[i]
+		}
+		if !sameFloat(out[1+i], want) {
+			t.Fatalf("%v n=%d: relu gradient at y=%v, g=%v: %v, want %v", p, n, v, g[i], out[1+i], want)
+		}
+	}
+	if out[0] != 42 || out[n+1] != 42 {
+		t.Fatalf("%v n=%d: wrote outside dst", p, n)
 	}
 }
 
