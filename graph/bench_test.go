@@ -40,14 +40,19 @@ func referenceBatch(b *testing.B, steps int) *dataset.Batch {
 	return bt
 }
 
-// benchmarkTrainStep times TrainStep with Adam after a first, compiling,
-// step.
+// benchmarkTrainStep times TrainStep of the network of the given layers on
+// the reference batch of the given length.
 func benchmarkTrainStep(b *testing.B, layers []Layer, dt tensor.Dtype, steps int, opts ...Option) {
 	net, err := NewNetwork(layers, append([]Option{WithDtype(dt)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	bt := referenceBatch(b, steps)
+	timeTrainStep(b, net, referenceBatch(b, steps))
+}
+
+// timeTrainStep times net's TrainStep on bt with Adam after a first,
+// compiling, step.
+func timeTrainStep(b *testing.B, net *Network, bt *dataset.Batch) {
 	solver, err := optim.NewAdam()
 	if err != nil {
 		b.Fatal(err)
@@ -297,6 +302,74 @@ func BenchmarkConv1DTrainStep(b *testing.B) {
 				GlobalAveragePooling1D(),
 				FullyConnected(9), Softmax(), ClassificationOutput(),
 			}, tensor.Float32, steps)
+		})
+	}
+}
+
+// The video benchmark's workload: MATLAB's video classification network
+// scaled down to a batch of videoBatch sequences of videoSteps frames of
+// videoFrame, a 3×3 convolution of videoFilters filters with same padding,
+// batch normalization, ReLU, and an LSTM of videoHidden units whose last
+// output goes to videoClasses classes.
+const (
+	videoBatch, videoSteps, videoFilters, videoHidden, videoClasses = 16, 16, 8, 32, 5
+)
+
+var videoFrame = dataset.FrameShape{C: 3, H: 32, W: 32}
+
+// videoBenchLayers is the layer array of BenchmarkVideoTrainStep.
+func videoBenchLayers() []Layer {
+	return []Layer{
+		ImageSequenceInput(videoFrame.H, videoFrame.W, videoFrame.C),
+		SequenceFolding(),
+		Convolution2D(3, 3, videoFilters, WithSamePadding()),
+		BatchNormalization(),
+		ReLU(),
+		SequenceUnfolding(),
+		Flatten(),
+		LSTM(videoHidden, WithOutputMode(rnn.Last)),
+		FullyConnected(videoClasses),
+		Softmax(),
+		ClassificationOutput(),
+	}
+}
+
+// videoBatchOf returns the video benchmark's batch: random frames and
+// labels, every sequence videoSteps frames long.
+func videoBatchOf(b *testing.B) *dataset.Batch {
+	rng := rand.New(rand.NewPCG(1, 1))
+	seqs := randomSequences(b, rng, videoBatch, videoFrame.Size(), videoSteps, videoSteps)
+	labels := make([]int, videoBatch)
+	idx := make([]int, videoBatch)
+	for i := range labels {
+		labels[i], idx[i] = rng.IntN(videoClasses), i
+	}
+	src, err := dataset.NewClassification(seqs, labels, videoClasses, dataset.WithFrame(videoFrame))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt, err := dataset.MakeBatch(src, idx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bt
+}
+
+// BenchmarkVideoTrainStep times one training step (forward, loss, backward,
+// Adam update) of the video network of videoBenchLayers: sequence folding,
+// 2-D convolution, batch normalization, ReLU, unfolding, flatten, LSTM,
+// fully connected, softmax and classification loss, 16 sequences of 16
+// frames of 3×32×32. graph/testdata/torch_video_step.py is its PyTorch twin,
+// with the same names, and graph/testdata/compare_torch.sh --video runs both
+// in turn.
+func BenchmarkVideoTrainStep(b *testing.B) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		b.Run(dt.String(), func(b *testing.B) {
+			net, err := NewNetwork(videoBenchLayers(), WithDtype(dt))
+			if err != nil {
+				b.Fatal(err)
+			}
+			timeTrainStep(b, net, videoBatchOf(b))
 		})
 	}
 }

@@ -23,7 +23,7 @@ func (l *reluLayer) Build(b *Builder, in Value) (Value, error) {
 		if x.Dims() == 2 {
 			return nodes.ReLU.Apply(x)
 		}
-		return gorgonia.Rectify(x)
+		return nodes.Rectify(x)
 	})
 }
 

@@ -10,56 +10,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Conv2D returns the 2-D convolution (in the deep-learning sense: a
-// cross-correlation) of the images x, [N, C, H, W], with the filters filter,
-// [K, C, kh, kw], plus the bias, [K] or nil for none:
-//
-//	y[n, k, i, j] = bias[k] + Σ_{c,u,v} filter[k, c, u, v]·x[n, c, i·sh+u-ph, j·sw+v-pw]
-//
-// with x taken as 0 outside the image, pad = (ph, pw) rows and columns of
-// zeros on each side and stride = (sh, sw). The result is [N, K, H', W'] with
-// H' = ⌊(H+2ph-kh)/sh⌋+1 and W' = ⌊(W+2pw-kw)/sw⌋+1. This is MATLAB's
-// convolution2dLayer with symmetric padding and dilation 1; SamePadding gives
-// the padding of its 'same' option.
-//
-// The convolution is Gorgonia's Conv2d (im2col, one matrix product, a
-// transpose), which the tests check against a direct loop in float64 and
-// float32 and against finite differences. The bias is an op of this package
-// that adds bias[k] to channel k.
-func Conv2D(x, filter, bias *gorgonia.Node, pad, stride [2]int) (*gorgonia.Node, error) {
-	if x == nil || filter == nil {
-		return nil, errors.New("nodes: conv2d: nil input or filter")
-	}
-	if x.Dims() != 4 || filter.Dims() != 4 {
-		return nil, errors.Errorf("nodes: conv2d: want images [N, C, H, W] and filters [K, C, kh, kw], got %v and %v",
-			x.Shape(), filter.Shape())
-	}
-	if x.Dtype() != filter.Dtype() {
-		return nil, errors.Errorf("nodes: conv2d: dtypes differ: images %v, filters %v", x.Dtype(), filter.Dtype())
-	}
-	xs, fs := x.Shape(), filter.Shape()
-	if xs[1] != fs[1] {
-		return nil, errors.Errorf("nodes: conv2d: images have %d channels, filters %v expect %d", xs[1], fs, fs[1])
-	}
-	if _, _, err := convOutSize(xs[2], xs[3], fs[2], fs[3], pad, stride); err != nil {
-		return nil, err
-	}
-	if bias != nil {
-		if bias.Dims() != 1 || bias.Shape()[0] != fs[0] || bias.Dtype() != x.Dtype() {
-			return nil, errors.Errorf("nodes: conv2d: bias must be a vector of %d %v, got %v of %v",
-				fs[0], x.Dtype(), bias.Shape(), bias.Dtype())
-		}
-	}
-	y, err := gorgonia.Conv2d(x, filter, tensor.Shape{fs[2], fs[3]}, pad[:], stride[:], []int{1, 1})
-	if err != nil {
-		return nil, errors.Wrap(err, "nodes: conv2d")
-	}
-	if bias == nil {
-		return y, nil
-	}
-	return AddChannelBias(y, bias)
-}
-
 // convOutSize returns H' and W' of a convolution, or an error when the
 // arguments make no convolution.
 func convOutSize(h, w, kh, kw int, pad, stride [2]int) (int, int, error) {
@@ -234,9 +184,8 @@ func sumChannels[T float](x, y []T, inner int) {
 	acc := make([]float64, len(y))
 	for i := 0; i < len(x); {
 		for k := range acc {
-			for end := i + inner; i < end; i++ {
-				acc[k] += float64(x[i])
-			}
+			acc[k] += sumOf(x[i : i+inner])
+			i += inner
 		}
 	}
 	for k, v := range acc {

@@ -18,9 +18,11 @@
 //	MulRows        each row times a vector (a peephole's diagonal weight)
 //	FoldSequence   T per-timestep frame batches into one [T·B, C, H, W] batch
 //	UnfoldSequence and back, flattened to one B×(C·H·W) node per timestep
-//	Conv2D         2-D convolution (Gorgonia's, checked) with a channel bias
+//	Conv2D         2-D convolution with a channel bias, one image at a time
+//	               by im2col and the gemm of MatMul
 //	BatchNorm      batch normalization with running statistics, leaving
 //	               padding frames out of the statistics
+//	Rectify        max(x, 0) for a tensor of any shape (folded frames)
 //	Masked         next where the mask is 1, prev where it is 0: padded
 //	               timesteps that leave a recurrent state exactly as it was
 //	LogSoftmax     stable row-wise log-softmax (Softmax is its exp)

@@ -579,7 +579,7 @@ func gruGrad[T float](l *gruOp, i int) []T {
 		if s.dxStale {
 			// As lstmInputGradient, whose reasoning holds here.
 			s.dxStale = false
-			inputGradient(s.dx, s.dz, s.wt, s.lo*l.batch, (s.hi-s.lo)*l.batch, l.in, 3*l.hidden)
+			inputGradient(s.dx, s.dz, s.wt, true, s.lo*l.batch, (s.hi-s.lo)*l.batch, l.in, 3*l.hidden)
 		}
 		k := l.timeOf(i) // timeOf is its own inverse
 		n := l.batch * l.in

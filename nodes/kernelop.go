@@ -75,6 +75,20 @@ func (op kernelOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op kernelOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// A filler is a kernel whose do sets every element of its output, so
+// that an output reused from an earlier run needs no zeroing first.
+type filler interface{ fills() bool }
+
+// UsePreallocDo computes the kernel into prealloc, the value of an earlier
+// run that the caller no longer reads, when prealloc is a dense tensor of
+// the output's dtype and shape that shares no memory with an input, and
+// into a new tensor otherwise. A large output reused so costs no
+// allocation, no garbage and, for the kernels that set every element, no
+// zeroing either.
+func (op kernelOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	name := "nodes: " + op.k.String()
 	ts, err := denseArgs(name, vals, op.arity)
 	if err != nil {
@@ -89,11 +103,42 @@ func (op kernelOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, name)
 	}
-	y := newDense(ts[0].Dtype(), s)
+	y := reusable(prealloc, ts[0].Dtype(), s, ts)
+	if y == nil {
+		y = newDense(ts[0].Dtype(), s)
+	} else if f, ok := op.k.(filler); !ok || !f.fills() {
+		zero(y)
+	}
 	if err := op.k.do(ts, y); err != nil {
 		return nil, errors.Wrap(err, name)
 	}
 	return y, nil
+}
+
+// reusable returns v as a dense tensor to write a result of the given
+// dtype and shape into, or nil when v is nil, is not a contiguous dense
+// tensor of that dtype and shape, or shares memory with one of in.
+func reusable(v gorgonia.Value, dt tensor.Dtype, s tensor.Shape, in []*tensor.Dense) *tensor.Dense {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != dt || !d.Shape().Eq(s) || !contiguous(d) || d.MemSize() == 0 {
+		return nil
+	}
+	lo, hi := d.Uintptr(), d.Uintptr()+d.MemSize()
+	for _, t := range in {
+		if t.MemSize() > 0 && t.Uintptr() < hi && lo < t.Uintptr()+t.MemSize() {
+			return nil
+		}
+	}
+	return d
+}
+
+// zero sets every element of a contiguous float tensor to 0.
+func zero(d *tensor.Dense) {
+	if d.Dtype() == tensor.Float64 {
+		clear(data[float64](d))
+		return
+	}
+	clear(data[float32](d))
 }
 
 func (op kernelOp) DiffWRT(n int) []bool {

@@ -91,13 +91,17 @@ func (op layerGradOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
 // inputGradient sets dX = dZ·W for a fused layer with g gate columns and f
 // inputs: over the rows lo to lo+rows-1 of dZ at once (the steps from the
 // first to the last that are not padding only), zero for the others, whose
-// rows of dZ are zero. wt is Wᵀ, f×g.
-func inputGradient[T float](dx, dz, wt []T, lo, rows, f, g int) {
+// rows of dZ are zero. w is Wᵀ, f×g, when transposed, and W, g×f, when not.
+func inputGradient[T float](dx, dz, w []T, transposed bool, lo, rows, f, g int) {
 	if rows == 0 {
 		clear(dx)
 		return
 	}
 	clear(dx[:lo*f])
 	clear(dx[(lo+rows)*f:])
-	layerGemm(false, true, rows, f, g, dz[lo*g:(lo+rows)*g], g, wt, g, 0, dx[lo*f:], f)
+	if transposed {
+		layerGemm(false, true, rows, f, g, dz[lo*g:(lo+rows)*g], g, w, g, 0, dx[lo*f:], f)
+		return
+	}
+	layerGemm(false, false, rows, f, g, dz[lo*g:(lo+rows)*g], g, w, f, 0, dx[lo*f:], f)
 }

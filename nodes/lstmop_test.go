@@ -486,3 +486,47 @@ func TestLSTMLayerDoRejectsBadValues(t *testing.T) {
 		}
 	}
 }
+
+// TestLSTMLayerWideInputGradients checks against finite differences a
+// layer with more inputs than gate columns (F > 4H, as a video network's
+// flattened frames), whose products read W in place and compute dW as
+// dZᵀ·X: with several sequences and one, with padding steps at both ends.
+func TestLSTMLayerWideInputGradients(t *testing.T) {
+	const T, F, H = 4, 9, 2
+	for _, c := range []struct {
+		name  string
+		batch int
+		masks [][]float64
+	}{
+		{"batch of 3, padded at both ends", 3, [][]float64{{0, 0, 0}, {1, 0, 1}, {1, 1, 0}, {0, 0, 0}}},
+		{"one sequence", 1, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := gorgonia.NewGraph()
+			rng := rand.New(rand.NewPCG(40, 41))
+			spec := lstmInputs(g, rng, "", T, c.batch, F, H)
+			spec.Name = c.name
+			if c.masks != nil {
+				spec.Masks = lstmMasks(g, c.masks)
+			}
+			l, err := NewLSTMLayer(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !l.op.wideInput() {
+				t.Fatal("the layer's input is not wide")
+			}
+			var reads []*gorgonia.Node
+			for k := range T {
+				reads = append(reads, must(l.Hidden(k)))
+			}
+			worst, err := CheckGradients(sumCosts(t, g, rng, reads...), spec.wrt(), 1e-6, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if worst.Relative > 1e-6 {
+				t.Errorf("worst element: %v", worst)
+			}
+		})
+	}
+}

@@ -52,15 +52,18 @@ func FoldSequence(xs []*gorgonia.Node, c, h, w int) (*gorgonia.Node, error) {
 // followed by flattenLayer do: step t is the B×F matrix, F the product of
 // x's dimensions after the first, with
 //
-//	step[t][b, f] = x[t·B+b, f]  (x's frame in row-major order).
+//	step[t][b, f] = x[t·B+b, f]  (x's frame in row-major order),
 //
-// The steps are not all cut from x directly. Gorgonia adds up, at full size,
-// the gradient each consumer of a node sends it, so T steps cut from x
-// would make the backward pass cost O(T·|x|): for 128 steps of 8×2048
-// values, 2.2 s a run against 0.16 s as done here. Instead x is halved, and
-// each half halved again, until at most unfoldFanOut timesteps remain,
-// which are cut directly; no node then has more than unfoldFanOut consumers
-// and both passes cost O(|x|·log T).
+// and the gradient of x is the steps' gradients stacked again, zero for a
+// step that does not reach the cost.
+//
+// Gorgonia adds up, at full size, the gradient each consumer of a node
+// sends it, so T steps that each handed x a gradient would make the
+// backward pass cost O(T·|x|) (for 128 steps of 8×2048 values, 2.2 s a
+// run). Instead the steps consume x and a one-element token computed from
+// x, and give no gradient to x but the token itself (a zero) to the
+// token; the token's derivative gathers the steps' gradients into x's in
+// one copy, so that both passes cost O(|x|).
 func UnfoldSequence(x *gorgonia.Node, steps int) ([]*gorgonia.Node, error) {
 	if x == nil || x.Dims() < 2 {
 		return nil, errors.New("nodes: unfold sequence: input must be a [T·B, ...] tensor of at least 2 dimensions")
@@ -69,41 +72,169 @@ func UnfoldSequence(x *gorgonia.Node, steps int) ([]*gorgonia.Node, error) {
 	if steps <= 0 || n%steps != 0 {
 		return nil, errors.Errorf("nodes: unfold sequence: %d frames do not split into %d timesteps", n, steps)
 	}
-	out := make([]*gorgonia.Node, 0, steps)
-	if err := unfoldInto(&out, x, steps, n/steps); err != nil {
+	u := &unfolding{x: x.Shape().Clone(), rows: n / steps, dt: x.Dtype(), steps: make([]*gorgonia.Node, steps)}
+	tok, err := gorgonia.ApplyOp(unfoldTokenOp{opBase{1}, u}, x)
+	if err != nil {
 		return nil, errors.Wrap(err, "nodes: unfold sequence")
 	}
-	return out, nil
+	for t := range u.steps {
+		if u.steps[t], err = gorgonia.ApplyOp(unfoldStepOp{opBase{2}, u, t}, x, tok); err != nil {
+			return nil, errors.Wrap(err, "nodes: unfold sequence")
+		}
+	}
+	return append([]*gorgonia.Node(nil), u.steps...), nil
 }
 
-// unfoldFanOut is the largest number of timesteps UnfoldSequence cuts
-// from one node.
-const unfoldFanOut = 4
+// unfolding is one UnfoldSequence: x's shape, the rows of a step and the
+// step nodes, whose gradients its token's derivative gathers.
+type unfolding struct {
+	x     tensor.Shape
+	rows  int
+	dt    tensor.Dtype
+	steps []*gorgonia.Node
+}
 
-// unfoldInto appends to out the flattened timesteps of x, which holds steps
-// timesteps of b frames each.
-func unfoldInto(out *[]*gorgonia.Node, x *gorgonia.Node, steps, b int) error {
-	if steps <= unfoldFanOut {
-		for t := range steps {
-			s, err := gorgonia.ApplyOp(framesOp{opBase{1}, t * b, (t + 1) * b, true, x.Dims(), x.Dtype()}, x)
-			if err != nil {
-				return err
-			}
-			*out = append(*out, s)
+func (u *unfolding) String() string {
+	return fmt.Sprintf("Unfold{%v→%d×%d×%d}", u.x, len(u.steps), u.rows, u.x[1:].TotalSize())
+}
+
+// step is the shape of a step.
+func (u *unfolding) step() tensor.Shape { return tensor.Shape{u.rows, u.x[1:].TotalSize()} }
+
+// unfoldTokenOp returns a 1-element zero that orders the steps' gradients
+// before the gather; its derivative is the gather. Every step hands it the
+// token itself as its gradient, which Gorgonia adds up, one element each.
+type unfoldTokenOp struct {
+	opBase
+	u *unfolding
+}
+
+func (op unfoldTokenOp) String() string        { return op.u.String() + ".token" }
+func (op unfoldTokenOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.u) }
+func (op unfoldTokenOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
+func (op unfoldTokenOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: len(op.u.x), Of: op.u.dt}, gorgonia.TensorType{Dims: 1, Of: op.u.dt})
+}
+func (op unfoldTokenOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{1}, nil
+}
+func (op unfoldTokenOp) Do(...gorgonia.Value) (gorgonia.Value, error) {
+	return newDense(op.u.dt, tensor.Shape{1}), nil
+}
+func (op unfoldTokenOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff gathers the gradients of the steps that have one.
+func (op unfoldTokenOp) SymDiff(_ gorgonia.Nodes, _, _ *gorgonia.Node) (gorgonia.Nodes, error) {
+	g := unfoldGatherOp{u: op.u}
+	var args gorgonia.Nodes
+	for t, s := range op.u.steps {
+		if d := s.Deriv(); d != nil {
+			g.which = append(g.which, t)
+			args = append(args, d)
 		}
-		return nil
 	}
-	half := steps / 2
-	for _, r := range [][2]int{{0, half}, {half, steps}} {
-		part, err := gorgonia.ApplyOp(framesOp{opBase{1}, r[0] * b, r[1] * b, false, x.Dims(), x.Dtype()}, x)
-		if err != nil {
-			return err
-		}
-		if err := unfoldInto(out, part, r[1]-r[0], b); err != nil {
-			return err
-		}
+	g.opBase = opBase{len(args)}
+	dx, err := gorgonia.ApplyOp(g, args...)
+	return gorgonia.Nodes{dx}, errors.Wrapf(err, "nodes: %v: gradient", op.u)
+}
+
+// unfoldStepOp copies step t out of (x, token).
+type unfoldStepOp struct {
+	opBase
+	u *unfolding
+	t int
+}
+
+func (op unfoldStepOp) String() string        { return fmt.Sprintf("%v[%d]", op.u, op.t) }
+func (op unfoldStepOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.u) }
+func (op unfoldStepOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
+func (op unfoldStepOp) Type() hm.Type {
+	return hm.NewFnType(gorgonia.TensorType{Dims: len(op.u.x), Of: op.u.dt}, gorgonia.TensorType{Dims: 1, Of: op.u.dt},
+		gorgonia.TensorType{Dims: 2, Of: op.u.dt})
+}
+func (op unfoldStepOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.u.step(), nil
+}
+
+func (op unfoldStepOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo copies the step into prealloc when it can be reused (see
+// reusable).
+func (op unfoldStepOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
+	ts, err := denseArgs("nodes: "+op.String(), vals, 2)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	x := materialize(ts[0])
+	if !x.Shape().Eq(op.u.x) {
+		return nil, errors.Errorf("nodes: %v: input has shape %v", op, x.Shape())
+	}
+	s, _ := op.InferShape()
+	y := reusable(prealloc, x.Dtype(), s, ts)
+	if y == nil {
+		y = newDense(x.Dtype(), s)
+	}
+	n := s.TotalSize()
+	switch x.Dtype() {
+	case tensor.Float64:
+		copy(data[float64](y), data[float64](x)[op.t*n:])
+	default:
+		copy(data[float32](y), data[float32](x)[op.t*n:])
+	}
+	return y, nil
+}
+
+func (op unfoldStepOp) DiffWRT(int) []bool { return []bool{false, true} }
+
+// SymDiff hands the token the token itself, a zero, as its gradient: the
+// step's own gradient reaches x through the gather.
+func (op unfoldStepOp) SymDiff(in gorgonia.Nodes, _, _ *gorgonia.Node) (gorgonia.Nodes, error) {
+	return gorgonia.Nodes{nil, in[1]}, nil
+}
+
+// unfoldGatherOp stacks the gradients of the steps which (in order) into
+// the gradient of x, zero in the blocks of the other steps.
+type unfoldGatherOp struct {
+	opBase
+	u     *unfolding
+	which []int
+}
+
+func (op unfoldGatherOp) String() string        { return fmt.Sprintf("d%v%v", op.u, op.which) }
+func (op unfoldGatherOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%v@%p", op, op.u) }
+func (op unfoldGatherOp) Hashcode() uint32      { return layerHash(op.WriteHash) }
+func (op unfoldGatherOp) Type() hm.Type {
+	ts := make([]hm.Type, op.arity+1)
+	for i := range op.arity {
+		ts[i] = gorgonia.TensorType{Dims: 2, Of: op.u.dt}
+	}
+	ts[op.arity] = gorgonia.TensorType{Dims: len(op.u.x), Of: op.u.dt}
+	return hm.NewFnType(ts...)
+}
+func (op unfoldGatherOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.u.x.Clone(), nil
+}
+
+func (op unfoldGatherOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo gathers into prealloc when it can be reused (see
+// reusable), zeroing the blocks of the steps with no gradient.
+func (op unfoldGatherOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
+	ts, err := denseArgs("nodes: "+op.String(), vals, op.arity)
+	if err != nil {
+		return nil, err
+	}
+	dx := reusable(prealloc, op.u.dt, op.u.x, ts)
+	if dx == nil {
+		dx = newDense(op.u.dt, op.u.x)
+	} else if len(op.which) < len(op.u.steps) {
+		zero(dx)
+	}
+	return dx, stackBlocks(dx, ts, op.which, op.u.step(), op)
 }
 
 // foldOp copies T matrices of B×(c·h·w) into one [T·B, c, h, w] tensor.
@@ -133,26 +264,44 @@ func (op foldOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 }
 
 func (op foldOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, vals...)
+}
+
+// UsePreallocDo folds into prealloc when it can be reused (see reusable).
+func (op foldOp) UsePreallocDo(prealloc gorgonia.Value, vals ...gorgonia.Value) (gorgonia.Value, error) {
 	ts, err := denseArgs("nodes: "+op.String(), vals, op.arity)
 	if err != nil {
 		return nil, err
 	}
 	s, _ := op.InferShape()
-	y := newDense(ts[0].Dtype(), s)
-	size := op.b * op.c * op.h * op.w
-	for t, x := range ts {
-		if !x.Shape().Eq(tensor.Shape{op.b, op.c * op.h * op.w}) {
-			return nil, errors.Errorf("nodes: %v: timestep %d has shape %v", op, t, x.Shape())
+	y := reusable(prealloc, ts[0].Dtype(), s, ts)
+	if y == nil {
+		y = newDense(ts[0].Dtype(), s)
+	}
+	return y, stackBlocks(y, ts, nil, tensor.Shape{op.b, op.c * op.h * op.w}, op)
+}
+
+// stackBlocks copies each of blocks, of the given shape, into block
+// which[i] of y (block i when which is nil), y's blocks being the size of
+// that shape, and reports a block of another shape as an error of op.
+func stackBlocks(y *tensor.Dense, blocks []*tensor.Dense, which []int, shape tensor.Shape, op fmt.Stringer) error {
+	n := shape.TotalSize()
+	for i, b := range blocks {
+		t := i
+		if which != nil {
+			t = which[i]
 		}
-		x = materialize(x)
-		switch y.Dtype() {
-		case tensor.Float64:
-			copy(data[float64](y)[t*size:(t+1)*size], data[float64](x))
-		default:
-			copy(data[float32](y)[t*size:(t+1)*size], data[float32](x))
+		if !b.Shape().Eq(shape) {
+			return errors.Errorf("nodes: %v: block %d has shape %v, want %v", op, t, b.Shape(), shape)
+		}
+		b = materialize(b)
+		if y.Dtype() == tensor.Float64 {
+			copy(data[float64](y)[t*n:(t+1)*n], data[float64](b))
+		} else {
+			copy(data[float32](y)[t*n:(t+1)*n], data[float32](b))
 		}
 	}
-	return y, nil
+	return nil
 }
 
 func (op foldOp) DiffWRT(n int) []bool {
@@ -164,128 +313,8 @@ func (op foldOp) DiffWRT(n int) []bool {
 }
 
 // SymDiff hands timestep t the block of frames t·B … t·B+B-1 of the
-// gradient, flattened back to B×(c·h·w).
+// gradient, flattened back to B×(c·h·w): the gradient unfolded.
 func (op foldOp) SymDiff(_ gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	out := make(gorgonia.Nodes, op.arity)
-	for t := range out {
-		var err error
-		if out[t], err = gorgonia.ApplyOp(framesOp{opBase{1}, t * op.b, (t + 1) * op.b, true, 4, op.dt}, grad); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// framesOp copies entries [start, end) along the first axis of a tensor of
-// dims dimensions: a timestep's frames out of a folded batch. With flat set
-// the result is a matrix of one row per entry.
-type framesOp struct {
-	opBase
-	start, end int
-	flat       bool
-	dims       int
-	dt         tensor.Dtype
-}
-
-func (op framesOp) String() string {
-	if op.flat {
-		return fmt.Sprintf("Frames{%d:%d,flat}", op.start, op.end)
-	}
-	return fmt.Sprintf("Frames{%d:%d}", op.start, op.end)
-}
-func (op framesOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op framesOp) Hashcode() uint32      { return hashOf(op) }
-func (op framesOp) Type() hm.Type {
-	out := op.dims
-	if op.flat {
-		out = 2
-	}
-	return hm.NewFnType(gorgonia.TensorType{Dims: op.dims, Of: op.dt}, gorgonia.TensorType{Dims: out, Of: op.dt})
-}
-
-func (op framesOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(in[0])
-	if err != nil {
-		return nil, err
-	}
-	if len(s) != op.dims || op.end > s[0] {
-		return nil, errors.Errorf("nodes: %v: input shape %v is not %d-dimensional with at least %d entries", op, s, op.dims, op.end)
-	}
-	if op.flat {
-		return tensor.Shape{op.end - op.start, s[1:].TotalSize()}, nil
-	}
-	out := s.Clone()
-	out[0] = op.end - op.start
-	return out, nil
-}
-
-func (op framesOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	ts, err := denseArgs("nodes: "+op.String(), vals, 1)
-	if err != nil {
-		return nil, err
-	}
-	x := materialize(ts[0])
-	s, err := op.InferShape(x.Shape())
-	if err != nil {
-		return nil, err
-	}
-	y := newDense(x.Dtype(), s)
-	size := x.Shape()[1:].TotalSize()
-	switch x.Dtype() {
-	case tensor.Float64:
-		copy(data[float64](y), data[float64](x)[op.start*size:op.end*size])
-	default:
-		copy(data[float32](y), data[float32](x)[op.start*size:op.end*size])
-	}
-	return y, nil
-}
-
-func (op framesOp) DiffWRT(int) []bool { return []bool{true} }
-
-func (op framesOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(framesScatterOp{opBase{1}, op, in[0].Shape().Clone()}, grad)
-	return gorgonia.Nodes{dx}, err
-}
-
-// framesScatterOp places the gradient of a framesOp's result into a zero
-// tensor of the shape of its input.
-type framesScatterOp struct {
-	opBase
-	frames framesOp
-	full   tensor.Shape
-}
-
-func (op framesScatterOp) String() string        { return fmt.Sprintf("d%v%v", op.frames, op.full) }
-func (op framesScatterOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op framesScatterOp) Hashcode() uint32      { return hashOf(op) }
-func (op framesScatterOp) Type() hm.Type {
-	in := op.frames.dims
-	if op.frames.flat {
-		in = 2
-	}
-	return hm.NewFnType(gorgonia.TensorType{Dims: in, Of: op.frames.dt}, gorgonia.TensorType{Dims: op.frames.dims, Of: op.frames.dt})
-}
-
-func (op framesScatterOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.full.Clone(), nil
-}
-
-func (op framesScatterOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	ts, err := denseArgs("nodes: "+op.String(), vals, 1)
-	if err != nil {
-		return nil, err
-	}
-	dy := materialize(ts[0])
-	size := op.full[1:].TotalSize()
-	if n := (op.frames.end - op.frames.start) * size; dy.Shape().TotalSize() != n {
-		return nil, errors.Errorf("nodes: %v: gradient has %d values, want %d", op, dy.Shape().TotalSize(), n)
-	}
-	dx := newDense(dy.Dtype(), op.full)
-	switch dy.Dtype() {
-	case tensor.Float64:
-		copy(data[float64](dx)[op.frames.start*size:], data[float64](dy))
-	default:
-		copy(data[float32](dx)[op.frames.start*size:], data[float32](dy))
-	}
-	return dx, nil
+	steps, err := UnfoldSequence(grad, op.arity)
+	return steps, err
 }

@@ -225,7 +225,8 @@ func TestFoldUnfoldErrors(t *testing.T) {
 
 // videoNet is MATLAB's sequenceFoldingLayer, convolution2dLayer ('same'
 // padding), batchNormalizationLayer, reluLayer, sequenceUnfoldingLayer and
-// flattenLayer on steps timesteps of b frames of 1×4×4, with a cost that
+// flattenLayer, as the graph package builds them (the rectifier on the
+// folded frames), on steps timesteps of b frames of 1×4×4, with a cost that
 // ignores the padding frames as a masked recurrent layer would.
 type videoNet struct {
 	inputs, learnables gorgonia.Nodes
@@ -269,17 +270,17 @@ func newVideoNet(t *testing.T, g *gorgonia.ExprGraph, dt tensor.Dtype, seed uint
 	if err != nil {
 		t.Fatal(err)
 	}
-	unfolded, err := UnfoldSequence(bn, steps)
+	relu, err := Rectify(bn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for s, u := range unfolded {
-		if !u.Shape().Eq(tensor.Shape{b, k * h * w}) {
-			t.Fatalf("step %d has shape %v, want %d×%d", s, u.Shape(), b, k*h*w)
-		}
-		a, err := ReLU.Apply(u)
-		if err != nil {
-			t.Fatal(err)
+	unfolded, err := UnfoldSequence(relu, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, a := range unfolded {
+		if !a.Shape().Eq(tensor.Shape{b, k * h * w}) {
+			t.Fatalf("step %d has shape %v, want %d×%d", s, a.Shape(), b, k*h*w)
 		}
 		cw := uniform(rng, b*k*h*w)
 		for i := range cw {

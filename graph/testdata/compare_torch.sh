@@ -3,7 +3,7 @@
 #
 # Usage, from the repository root:
 #
-#     bash graph/testdata/compare_torch.sh [--stateful] [count]  (count defaults to 5)
+#     bash graph/testdata/compare_torch.sh [--stateful|--video] [count]  (count defaults to 5)
 #     bash graph/testdata/compare_torch.sh --report DIR  (only the report, from
 #                                                        DIR/torch.txt, DIR/go.txt)
 #
@@ -17,11 +17,17 @@
 #               step with (h, c) fed back, eval mode, no_grad), in OutputMode
 #               last and sequence, float32 and float64: BenchmarkStatefulStep
 #               against graph/testdata/torch_stateful_step.py.
+#   --video     a training step of the video network (sequence folding, 3x3
+#               convolution of 8 filters, batch normalization, ReLU,
+#               unfolding, LSTM of 32 hidden units, 5 classes; 16 sequences
+#               of 16 frames of 3x32x32), float32 and float64:
+#               BenchmarkVideoTrainStep against
+#               graph/testdata/torch_video_step.py.
 #
 # It compiles the graph package's test binary once, then, ALTERNATELY for
 # i = 1..count, runs one repetition of the Go benchmark
 #     graph.test -test.run '^$' -test.bench '^BenchmarkTrainStep$' -test.count 1 -test.benchtime 1s
-# (or '^BenchmarkStatefulStep$')
+# (or '^BenchmarkStatefulStep$', '^BenchmarkVideoTrainStep$')
 # (from the graph folder, appending to go.txt) and one repetition of its
 # PyTorch twin (appending to torch.txt), so that slow drifts of the
 # machine's load hit both sides alike. It then prints
@@ -60,7 +66,7 @@ set -euo pipefail
 BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # of golang.org/x/perf
 
 usage() {
-	echo "usage: bash graph/testdata/compare_torch.sh [--stateful] [count]" >&2
+	echo "usage: bash graph/testdata/compare_torch.sh [--stateful|--video] [count]" >&2
 	echo "       bash graph/testdata/compare_torch.sh --report DIR" >&2
 	exit 2
 }
@@ -134,11 +140,18 @@ fi
 
 bench=BenchmarkTrainStep
 twin=torch_train_step.py
-if [[ ${1:-} == --stateful ]]; then
+case ${1:-} in
+--stateful)
 	bench=BenchmarkStatefulStep
 	twin=torch_stateful_step.py
 	shift
-fi
+	;;
+--video)
+	bench=BenchmarkVideoTrainStep
+	twin=torch_video_step.py
+	shift
+	;;
+esac
 [[ $# -le 1 ]] || usage
 count=${1:-5}
 [[ $count =~ ^[1-9][0-9]*$ ]] || usage

@@ -57,17 +57,7 @@ def make_workload(torch, T, dname):
     model = make_model(torch).to(dtype)
     x = torch.randn(BATCH, T, F, dtype=dtype)
     labels = torch.randint(0, CLASSES, (BATCH,))
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    loss_fn = torch.nn.CrossEntropyLoss()  # mean over the batch
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), labels)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return torchbench.classification_step(torch, model, x, labels, LR)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Shared harness of seqgraph's PyTorch twins (torch_train_step.py,
-torch_stateful_step.py): thread limits, the BLAS check, timing, and output
-in Go benchmark format.
+torch_stateful_step.py, torch_video_step.py): thread limits, the BLAS check,
+timing, and output in Go benchmark format.
 
 A twin calls main(doc, prefix, cases, warmup), where cases is a list of
-(name suffix, factory) and factory(torch) returns the step to time. Each
+(name suffix, factory) and factory(torch) returns the step to time
+(classification_step makes the training step of a classifier). Each
 measurement warms up, then runs as many steps as fit in --benchtime
 seconds and reports the mean time per step as one line like
 
@@ -87,6 +88,23 @@ def measure(step, benchtime, warmup):
         per = (now - start) / n
         batch = max(1, min(1000, int((deadline - now) / per / 10)))
     return n, (now - start) / n
+
+
+def classification_step(torch, model, x, labels, lr):
+    """The training step of the classification twins: zero_grad, forward,
+    cross-entropy loss (mean over the batch), backward and an Adam step of
+    learning rate lr, on the fixed batch x with the given labels."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), labels)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
 
 
 def cpu_name():

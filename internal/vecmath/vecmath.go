@@ -11,9 +11,13 @@
 // it by an ulp or two. NaN gives NaN, ±Inf gives ±1 (tanh) and 1 or 0
 // (sigmoid).
 //
-// Beside them: the LSTM's cell update and backward step, and
+// Beside them: the LSTM's cell update and backward step;
 // Elementwise32, sums, products and activation gradients over slices for
-// graphs of gate nodes, which round as Go's float32 arithmetic does.
+// graphs of gate nodes, which round as Go's float32 arithmetic does; and
+// the kernels of the layers on folded video frames (frames.go): a
+// rectifier (float32 and float64), a batch normalization and its gradient,
+// sums accumulated in float64, and the products of rows of a convolution's
+// filter gradient.
 package vecmath
 
 // Tanh32 sets dst[i] = tanh(src[i]) for every i. dst and src may be the same

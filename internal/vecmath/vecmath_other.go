@@ -21,3 +21,22 @@ func lstmCellAsm(path, []float32, []float32, []float32) int { return 0 }
 func mulFlushAsm(path, []float32, []float32, []float32) int { return 0 }
 
 func elementwiseAsm(path, Op, []float32, []float32, []float32) int { return 0 }
+
+func reluAsm(path, []float32, []float32) int                { return 0 }
+func reluGradAsm(path, []float32, []float32, []float32) int { return 0 }
+func normalizeAsm(path, []float32, []float32, float32, float32, float32) int {
+	return 0
+}
+func normalizeGradAsm(path, []float32, []float32, []float32, float32, float32, float32, float32) int {
+	return 0
+}
+func sumAsm(path, []float32, *[4]float64) int                        { return 0 }
+func squaredDeviationsAsm(path, []float32, float64, *[4]float64) int { return 0 }
+func gradSumsAsm(path, []float32, []float32, float64, *[4]float64) int {
+	return 0
+}
+func dotsAsm(path, []float32, []float32, []float32, []float32, []float32, []float32, *[8]float32) int {
+	return 0
+}
+func relu64Asm(path, []float64, []float64) int                { return 0 }
+func reluGrad64Asm(path, []float64, []float64, []float64) int { return 0 }
