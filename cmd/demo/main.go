@@ -19,8 +19,11 @@ import (
 
 // demos maps each demo's name to its runner, which parses its own flags.
 var demos = map[string]func(args []string, w io.Writer) error{
-	"cosine": runCosine,
-	"vowels": runVowels,
+	"cosine":   runCosine,
+	"vowels":   runVowels,
+	"turbofan": runTurbofan,
+	"forecast": runForecast,
+	"activity": runActivity,
 }
 
 const defaultDemo = "cosine"
