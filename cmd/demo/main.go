@@ -24,6 +24,7 @@ var demos = map[string]func(args []string, w io.Writer) error{
 	"turbofan": runTurbofan,
 	"forecast": runForecast,
 	"activity": runActivity,
+	"video":    runVideo,
 }
 
 const defaultDemo = "cosine"

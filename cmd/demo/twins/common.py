@@ -104,19 +104,23 @@ def step_classification_loss(logits, labels, mask):
 
 
 def is_weight(name):
+    """Whether seqgraph regularizes the parameter: everything but biases
+    (batch normalization's offset and scale are regularized, as MATLAB's
+    OffsetL2Factor and ScaleL2Factor 1; pass another rule for those)."""
     return not name.endswith("bias") and "bias_" not in name
 
 
-def solver_step(model, opt, loss, threshold=math.inf, l2=L2):
-    """One solver step as seqgraph's optim: backward, L2 on the weights,
-    per-parameter l2norm clipping, then opt.step()."""
+def solver_step(model, opt, loss, threshold=math.inf, l2=L2, regularized=is_weight):
+    """One solver step as seqgraph's optim: backward, L2 on the parameters
+    that regularized(name) selects, per-parameter l2norm clipping, then
+    opt.step()."""
     opt.zero_grad()
     loss.backward()
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.grad is None:
                 continue
-            if l2 and is_weight(name):
+            if l2 and regularized(name):
                 p.grad.add_(p, alpha=l2)
             if math.isfinite(threshold):
                 n = p.grad.norm()
