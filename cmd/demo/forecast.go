@@ -37,10 +37,11 @@ type forecastData struct {
 	months          []string
 	train, test     []float64 // standardized
 	mean, std       float64
+	year            float64 // the year of the first month, as a number
 	trainN, heldOut int
 }
 
-func loadSunspots(dir string) (*forecastData, error) {
+func loadSunspots(dir string, last int) (*forecastData, error) {
 	path, err := embeddedFile(dir, "sunspots/monthly-sunspots.csv")
 	if err != nil {
 		return nil, err
@@ -53,8 +54,17 @@ func loadSunspots(dir string) (*forecastData, error) {
 	if err != nil {
 		return nil, err
 	}
+	if last > 0 && last < series.T {
+		series = dataset.Series(series.Data[series.T-last:])
+		months[0] = months[0][len(months[0])-last:]
+	}
 	n := int(math.Floor(forecastTrainPart * float64(series.T)))
 	d := &forecastData{months: months[0], trainN: n, heldOut: series.T - n}
+	var year, month int
+	if _, err := fmt.Sscanf(d.months[0], "%d-%d", &year, &month); err != nil {
+		return nil, errors.Wrapf(err, "forecast: month %q", d.months[0])
+	}
+	d.year = float64(year) + float64(month-1)/12
 	// MATLAB's std: the sample standard deviation of the training months.
 	for _, v := range series.Data[:n] {
 		d.mean += v / float64(n)
@@ -103,14 +113,15 @@ func runForecast(args []string, w io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed of the initial weights")
 	out := fs.String("out", "", "folder for the plots (default: a new temporary folder)")
 	export := fs.String("export", "", "write the prepared data to this JSON file for the PyTorch twin")
+	months := fs.Int("months", 0, "use only the last this many months (default: all 2820), for a quick run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return errors.Errorf("forecast: unexpected arguments %q", fs.Args())
 	}
-	if *epochs < 1 || *hidden < 1 {
-		return errors.New("forecast: need epochs >= 1 and hidden >= 1")
+	if *epochs < 1 || *hidden < 1 || *months < 0 || (*months > 0 && *months < 20) {
+		return errors.New("forecast: need epochs >= 1, hidden >= 1 and months 0 (all) or at least 20")
 	}
 	dir, err := outDir(*out)
 	if err != nil {
@@ -121,7 +132,7 @@ func runForecast(args []string, w io.Writer) error {
 		return err
 	}
 	defer tmp.remove()
-	d, err := loadSunspots(tmp.path)
+	d, err := loadSunspots(tmp.path, *months)
 	if err != nil {
 		return err
 	}
@@ -219,18 +230,19 @@ func firstOfEach(rows [][]float64) []float64 {
 }
 
 // forecastPlots writes the training progress and both forecasts against the
-// held-out months, after the last ten years of the training months.
+// held-out months, after the last ten years (or fewer) of the training
+// months.
 func forecastPlots(w io.Writer, dir string, history *graph.History, d *forecastData, truth, open, closed []float64) error {
 	progress := filepath.Join(dir, "forecast_training.png")
 	if err := plot.TrainingProgress(progress, history); err != nil {
 		return err
 	}
-	const before = 120
+	before := min(120, d.trainN)
 	past := d.sunspots(d.train[d.trainN-before:])
 	x := func(from, n int) []float64 {
 		v := make([]float64, n)
 		for i := range v {
-			v[i] = 1749 + float64(from+i)/12
+			v[i] = d.year + float64(from+i)/12
 		}
 		return v
 	}

@@ -25,6 +25,7 @@ var demos = map[string]func(args []string, w io.Writer) error{
 	"forecast": runForecast,
 	"activity": runActivity,
 	"video":    runVideo,
+	"stacked":  runStacked,
 }
 
 const defaultDemo = "cosine"
