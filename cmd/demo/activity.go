@@ -188,7 +188,8 @@ func runActivity(args []string, w io.Writer) error {
 	}
 	fmt.Fprint(w, net)
 	net, history, err := graph.Train(context.Background(), net, train, graph.WithSolver("adam"), graph.WithMaxEpochs(*epochs),
-		graph.WithMiniBatchSize(activityBatch), graph.WithInitialLearnRate(activityLearn), graph.WithGradientThreshold(optim.L2Norm, 2), graph.WithTrainSeed(*seed), graph.WithProgressOutput(w))
+		graph.WithMiniBatchSize(activityBatch), graph.WithInitialLearnRate(activityLearn), graph.WithGradientThreshold(optim.L2Norm, 2),
+		graph.WithTrainSeed(*seed), graph.WithProgressOutput(w))
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ const (
 	stackedHidden   = 50
 )
 
+// stackedNames name the two models, the tutorial's single and stacked LSTM.
+var stackedNames = []string{"single LSTM", "stacked LSTM"}
+
 // stackedSeries generates the series.
 func stackedSeries() []float64 {
 	rng := rand.New(rand.NewPCG(stackedDataSeed, 0x57ac))
@@ -137,29 +140,26 @@ func runStacked(args []string, w io.Writer) error {
 	fmt.Fprintf(w, "series of %d values: %d training and %d test windows of %d steps, drawn at random\n",
 		len(series), train.Len(), test.Len(), stackedSteps)
 
-	relu := graph.WithStateActivation(nodes.ReLU)
-	models := []struct {
-		name   string
-		layers []graph.Layer
-	}{
-		{"single LSTM", []graph.Layer{graph.SequenceInput(1), graph.LSTM(stackedHidden, relu, graph.WithOutputMode(rnn.Last)),
-			graph.FullyConnected(1), graph.RegressionOutput()}},
-		{"stacked LSTM", []graph.Layer{graph.SequenceInput(1), graph.LSTM(stackedHidden, relu),
-			graph.LSTM(stackedHidden, relu, graph.WithOutputMode(rnn.Last)), graph.FullyConnected(1), graph.RegressionOutput()}},
-	}
-	var lines []plot.Series
 	truth := make([]float64, test.Len())
 	for i := range truth {
 		truth[i] = test.Response(i)[0]
 	}
-	mse := make([]float64, len(models))
-	for m, model := range models {
-		// The model: declare, train, predict, score.
-		net, err := graph.NewNetwork(model.layers, graph.WithSeed(*seed))
+	preds := make([][]float64, 2)
+	mse := make([]float64, 2)
+
+	// The model: declare, train, predict, score.
+	relu := graph.WithStateActivation(nodes.ReLU)
+	models := [][]graph.Layer{
+		{graph.SequenceInput(1), graph.LSTM(stackedHidden, relu, graph.WithOutputMode(rnn.Last)), graph.FullyConnected(1), graph.RegressionOutput()},
+		{graph.SequenceInput(1), graph.LSTM(stackedHidden, relu), graph.LSTM(stackedHidden, relu, graph.WithOutputMode(rnn.Last)),
+			graph.FullyConnected(1), graph.RegressionOutput()},
+	}
+	for m, layers := range models {
+		net, err := graph.NewNetwork(layers, graph.WithSeed(*seed))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "%s:\n%v", model.name, net)
+		fmt.Fprintf(w, "%s:\n%v", stackedNames[m], net)
 		net, _, err = graph.Train(context.Background(), net, train, graph.WithSolver("adam"), graph.WithMaxEpochs(*epochs),
 			graph.WithMiniBatchSize(stackedBatch), graph.WithL2Regularization(0), graph.WithShuffle(dataset.ShuffleEveryEpoch),
 			graph.WithTrainSeed(*seed), graph.WithProgressOutput(&everyNth{w: w, n: max(1, *epochs/10)}))
@@ -170,16 +170,19 @@ func runStacked(args []string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rmse, err := metrics.RMSE(firstOfEach(pred), truth)
+		preds[m] = firstOfEach(pred)
+		rmse, err := metrics.RMSE(preds[m], truth)
 		if err != nil {
 			return err
 		}
 		mse[m] = rmse * rmse
-		lines = append(lines, plot.Series{Name: model.name, X: indexAxis(len(truth)), Y: firstOfEach(pred), Dashed: true})
 	}
 
+	lines := []plot.Series{{Name: "truth", X: indexAxis(len(truth)), Y: truth}}
+	for m, p := range preds {
+		lines = append(lines, plot.Series{Name: stackedNames[m], X: indexAxis(len(truth)), Y: p, Dashed: true})
+	}
 	path := filepath.Join(dir, "stacked_test.png")
-	lines = append([]plot.Series{{Name: "truth", X: indexAxis(len(truth)), Y: truth}}, lines...)
 	if err := plot.Lines(path, "Next value of the test windows", "test window", "value", lines...); err != nil {
 		return err
 	}
