@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
-	"github.com/pkg/errors"
-
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/graph"
 	"github.com/seqgraph/seqgraph/graph/metrics"
@@ -130,48 +128,18 @@ type activityExport struct {
 }
 
 func exportActivity(path string, train, test *dataset.InMemory, epochs, hidden int, seed uint64) error {
-	if path == "" {
-		return nil
-	}
-	e := activityExport{Classes: activityNames, Batch: activityBatch, Learn: activityLearn, Epochs: epochs, Hidden: hidden, Seed: int(seed)}
-	for i := range train.Len() {
-		s := train.Sequence(i)
-		e.TrainX, e.TrainLabels = append(e.TrainX, rowsOf(s.Data, s.T, s.F)), append(e.TrainLabels, train.StepLabels(i))
-	}
-	for i := range test.Len() {
-		s := test.Sequence(i)
-		e.TestX, e.TestLabels = append(e.TestX, rowsOf(s.Data, s.T, s.F)), append(e.TestLabels, test.StepLabels(i))
-	}
-	return exportJSON(path, e)
+	return exportJSON(path, activityExport{TrainX: setRows(train), TestX: setRows(test),
+		TrainLabels: collect(train.Len(), train.StepLabels), TestLabels: collect(test.Len(), test.StepLabels),
+		Classes: activityNames, Batch: activityBatch, Learn: activityLearn, Epochs: epochs, Hidden: hidden, Seed: int(seed)})
 }
 
 func runActivity(args []string, w io.Writer) error {
-	fs := newFlags("activity", w)
-	epochs := fs.Int("epochs", 60, "training epochs")
-	hidden := fs.Int("hidden", 200, "LSTM hidden units")
-	seed := fs.Uint64("seed", 1, "seed of the initial weights and of the shuffling")
-	out := fs.String("out", "", "folder for the plots (default: a new temporary folder)")
-	export := fs.String("export", "", "write the generated data to this JSON file for the PyTorch twin")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errors.Errorf("activity: unexpected arguments %q", fs.Args())
-	}
-	if *epochs < 1 || *hidden < 1 {
-		return errors.New("activity: need epochs >= 1 and hidden >= 1")
-	}
-	dir, err := outDir(*out)
-	if err != nil {
-		return errors.Wrap(err, "activity: output folder")
-	}
-	train, test, err := activitySets()
+	fl := newCatalogFlags("activity", w, 60, "training epochs", 200)
+	dir, train, test, err := fl.generated(args, activitySets, exportActivity)
 	if err != nil {
 		return err
 	}
-	if err := exportActivity(*export, train, test, *epochs, *hidden, *seed); err != nil {
-		return err
-	}
+	epochs, hidden, seed := fl.epochs, fl.hidden, fl.seed
 	fmt.Fprintf(w, "activity recognition: %d training and %d test recordings of %d to %d steps, 3 axes, classes %v\n",
 		train.Len(), test.Len(), activityMinLen, activityMaxLen, activityNames)
 
@@ -217,16 +185,8 @@ func runActivity(args []string, w io.Writer) error {
 // test step, and the first test recording with its true and predicted
 // activity step by step.
 func activityPlots(w io.Writer, dir string, history *graph.History, test *dataset.InMemory, scores [][][]float64, pred, truth []int) error {
-	progress := filepath.Join(dir, "activity_training.png")
-	if err := plot.TrainingProgress(progress, history); err != nil {
-		return err
-	}
-	cm, err := metrics.ConfusionMatrix(pred, truth, len(activityNames))
+	progress, confusion, err := classifierPlots(dir, "activity", history, pred, truth, activityNames)
 	if err != nil {
-		return err
-	}
-	confusion := filepath.Join(dir, "activity_confusion.png")
-	if err := plot.ConfusionMatrix(confusion, cm, activityNames); err != nil {
 		return err
 	}
 	s := test.Sequence(0)

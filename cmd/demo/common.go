@@ -5,12 +5,18 @@ import (
 	"compress/gzip"
 	"embed"
 	"encoding/json"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/seqgraph/seqgraph/dataset"
+	"github.com/seqgraph/seqgraph/graph"
+	"github.com/seqgraph/seqgraph/graph/metrics"
+	"github.com/seqgraph/seqgraph/graph/plot"
 )
 
 // data holds the data sets the demos ship with, each beside its README, so
@@ -85,4 +91,103 @@ func indexAxis(n int) []float64 {
 		x[i] = float64(i + 1)
 	}
 	return x
+}
+
+// catalogFlags are the flags of the demos of MATLAB's catalog and the
+// Keras tutorials: -epochs, -hidden (for demos that size their LSTM by
+// it), -seed, -out and -export.
+type catalogFlags struct {
+	*flag.FlagSet
+	name           string
+	epochs, hidden *int
+	seed           *uint64
+	out, export    *string
+}
+
+// newCatalogFlags declares the flags with the demo's defaults; hidden 0
+// means that the demo takes no -hidden flag.
+func newCatalogFlags(name string, w io.Writer, epochs int, epochsUsage string, hidden int) *catalogFlags {
+	fs := newFlags(name, w)
+	c := &catalogFlags{FlagSet: fs, name: name, hidden: new(int)}
+	c.epochs = fs.Int("epochs", epochs, epochsUsage)
+	*c.hidden = 1
+	if hidden > 0 {
+		c.hidden = fs.Int("hidden", hidden, "LSTM hidden units")
+	}
+	c.seed = fs.Uint64("seed", 1, "seed of the initial weights, the dropout masks and the shuffling")
+	c.out = fs.String("out", "", "folder for the plots (default: a new temporary folder)")
+	c.export = fs.String("export", "", "write the demo's data to this JSON file for its PyTorch twin (cmd/demo/twins)")
+	return c
+}
+
+// parse parses and checks args and returns the folder for the plots.
+func (c *catalogFlags) parse(args []string) (string, error) {
+	if err := c.Parse(args); err != nil {
+		return "", err
+	}
+	if c.NArg() > 0 {
+		return "", errors.Errorf("%s: unexpected arguments %q", c.name, c.Args())
+	}
+	if *c.epochs < 1 || *c.hidden < 1 {
+		return "", errors.Errorf("%s: need epochs >= 1 and hidden >= 1", c.name)
+	}
+	dir, err := outDir(*c.out)
+	return dir, errors.Wrapf(err, "%s: output folder", c.name)
+}
+
+// setRows returns the sequences of set as one row per timestep each, the
+// layout the twins read.
+func setRows(set *dataset.InMemory) [][][]float64 {
+	out := make([][][]float64, set.Len())
+	for i := range out {
+		s := set.Sequence(i)
+		out[i] = rowsOf(s.Data, s.T, s.F)
+	}
+	return out
+}
+
+// classifierPlots writes a classifier's training progress and the
+// confusion chart of its test predictions as prefix_training.png and
+// prefix_confusion.png in dir, and returns their paths.
+func classifierPlots(dir, prefix string, history *graph.History, pred, truth []int, classes []string) (progress, confusion string, err error) {
+	progress = filepath.Join(dir, prefix+"_training.png")
+	if err := plot.TrainingProgress(progress, history); err != nil {
+		return "", "", err
+	}
+	cm, err := metrics.ConfusionMatrix(pred, truth, len(classes))
+	if err != nil {
+		return "", "", err
+	}
+	confusion = filepath.Join(dir, prefix+"_confusion.png")
+	return progress, confusion, plot.ConfusionMatrix(confusion, cm, classes)
+}
+
+// collect returns f(0), f(1), ..., f(n-1): the labels of a set, say.
+func collect[T any](n int, f func(int) T) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = f(i)
+	}
+	return out
+}
+
+// generated parses the flags of a demo on generated data, generates its
+// training and test sets with gen and, with -export, writes them with
+// export. It returns the folder for the plots and the sets.
+func (c *catalogFlags) generated(args []string, gen func() (train, test *dataset.InMemory, err error),
+	export func(path string, train, test *dataset.InMemory, epochs, hidden int, seed uint64) error) (string, *dataset.InMemory, *dataset.InMemory, error) {
+	dir, err := c.parse(args)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	train, test, err := gen()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if *c.export != "" {
+		if err := export(*c.export, train, test, *c.epochs, *c.hidden, *c.seed); err != nil {
+			return "", nil, nil, err
+		}
+	}
+	return dir, train, test, nil
 }

@@ -107,26 +107,16 @@ type forecastExport struct {
 // (compilation grows with the square of the length), against seconds for
 // its own length.
 func runForecast(args []string, w io.Writer) error {
-	fs := newFlags("forecast", w)
-	epochs := fs.Int("epochs", 250, "training epochs (the learning rate drops after half of them)")
-	hidden := fs.Int("hidden", 200, "LSTM hidden units")
-	seed := fs.Uint64("seed", 1, "seed of the initial weights")
-	out := fs.String("out", "", "folder for the plots (default: a new temporary folder)")
-	export := fs.String("export", "", "write the prepared data to this JSON file for the PyTorch twin")
-	months := fs.Int("months", 0, "use only the last this many months (default: all 2820), for a quick run")
-	if err := fs.Parse(args); err != nil {
+	fl := newCatalogFlags("forecast", w, 250, "training epochs (the learning rate drops after half of them)", 200)
+	months := fl.Int("months", 0, "use only the last this many months (default: all 2820), for a quick run")
+	dir, err := fl.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return errors.Errorf("forecast: unexpected arguments %q", fs.Args())
+	if *months < 0 || (*months > 0 && *months < 20) {
+		return errors.New("forecast: need months 0 (all) or at least 20")
 	}
-	if *epochs < 1 || *hidden < 1 || *months < 0 || (*months > 0 && *months < 20) {
-		return errors.New("forecast: need epochs >= 1, hidden >= 1 and months 0 (all) or at least 20")
-	}
-	dir, err := outDir(*out)
-	if err != nil {
-		return errors.Wrap(err, "forecast: output folder")
-	}
+	epochs, hidden, seed := fl.epochs, fl.hidden, fl.seed
 	tmp, err := tempDir()
 	if err != nil {
 		return err
@@ -137,7 +127,7 @@ func runForecast(args []string, w io.Writer) error {
 		return err
 	}
 	dropPeriod := max(1, *epochs/2)
-	if err := exportJSON(*export, forecastExport{Train: d.train, Test: d.test, Mean: d.mean, Std: d.std, Epochs: *epochs, Hidden: *hidden,
+	if err := exportJSON(*fl.export, forecastExport{Train: d.train, Test: d.test, Mean: d.mean, Std: d.std, Epochs: *epochs, Hidden: *hidden,
 		Seed: int(*seed), Learn: forecastLearn, DropFactor: forecastDrop, DropPeriod: float64(dropPeriod)}); err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
-	"github.com/pkg/errors"
-
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/graph"
 	"github.com/seqgraph/seqgraph/graph/metrics"
@@ -95,24 +93,12 @@ type stackedExport struct {
 }
 
 func runStacked(args []string, w io.Writer) error {
-	fs := newFlags("stacked", w)
-	epochs := fs.Int("epochs", 200, "training epochs (the tutorial's 200)")
-	seed := fs.Uint64("seed", 1, "seed of the initial weights and of the shuffling")
-	out := fs.String("out", "", "folder for the plots (default: a new temporary folder)")
-	export := fs.String("export", "", "write the series and the split to this JSON file for the PyTorch twin")
-	if err := fs.Parse(args); err != nil {
+	fl := newCatalogFlags("stacked", w, 200, "training epochs (the tutorial's 200)", 0)
+	dir, err := fl.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return errors.Errorf("stacked: unexpected arguments %q", fs.Args())
-	}
-	if *epochs < 1 {
-		return errors.New("stacked: need epochs >= 1")
-	}
-	dir, err := outDir(*out)
-	if err != nil {
-		return errors.Wrap(err, "stacked: output folder")
-	}
+	epochs, seed := fl.epochs, fl.seed
 	if err := stackedShapes(w, *seed); err != nil {
 		return err
 	}
@@ -125,7 +111,7 @@ func runStacked(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := exportJSON(*export, stackedExport{Series: series, Train: trainIdx, Test: testIdx, Steps: stackedSteps,
+	if err := exportJSON(*fl.export, stackedExport{Series: series, Train: trainIdx, Test: testIdx, Steps: stackedSteps,
 		Hidden: stackedHidden, Batch: stackedBatch, Epochs: *epochs, Seed: int(*seed)}); err != nil {
 		return err
 	}

@@ -164,25 +164,12 @@ func (s *turbofanSet) export(path string, epochs, hidden int, seed uint64) error
 }
 
 func runTurbofan(args []string, w io.Writer) error {
-	fs := newFlags("turbofan", w)
-	epochs := fs.Int("epochs", 60, "training epochs")
-	hidden := fs.Int("hidden", 200, "LSTM hidden units")
-	seed := fs.Uint64("seed", 1, "seed of the initial weights and dropout")
-	out := fs.String("out", "", "folder for the plots (default: a new temporary folder)")
-	export := fs.String("export", "", "write the prepared data to this JSON file for the PyTorch twin")
-	if err := fs.Parse(args); err != nil {
+	fl := newCatalogFlags("turbofan", w, 60, "training epochs", 200)
+	dir, err := fl.parse(args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return errors.Errorf("turbofan: unexpected arguments %q", fs.Args())
-	}
-	if *epochs < 1 || *hidden < 1 {
-		return errors.New("turbofan: need epochs >= 1 and hidden >= 1")
-	}
-	dir, err := outDir(*out)
-	if err != nil {
-		return errors.Wrap(err, "turbofan: output folder")
-	}
+	epochs, hidden, seed := fl.epochs, fl.hidden, fl.seed
 	tmp, err := tempDir()
 	if err != nil {
 		return err
@@ -192,7 +179,7 @@ func runTurbofan(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := set.export(*export, *epochs, *hidden, *seed); err != nil {
+	if err := set.export(*fl.export, *epochs, *hidden, *seed); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "turbofan FD003: %d training and %d test engines, %d features kept: %v\n",

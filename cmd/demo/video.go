@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
-	"github.com/pkg/errors"
-
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/graph"
 	"github.com/seqgraph/seqgraph/graph/metrics"
@@ -124,49 +122,19 @@ type videoExport struct {
 }
 
 func exportVideo(path string, train, test *dataset.InMemory, epochs, hidden int, seed uint64) error {
-	if path == "" {
-		return nil
-	}
-	e := videoExport{Classes: videoClasses, Size: videoSize, Filters: videoFilters, Hidden: hidden, Batch: videoBatch,
-		Epochs: epochs, Seed: int(seed), Learn: videoLearn}
-	for i := range train.Len() {
-		s := train.Sequence(i)
-		e.TrainX, e.TrainLabels = append(e.TrainX, rowsOf(s.Data, s.T, s.F)), append(e.TrainLabels, train.Label(i))
-	}
-	for i := range test.Len() {
-		s := test.Sequence(i)
-		e.TestX, e.TestLabels = append(e.TestX, rowsOf(s.Data, s.T, s.F)), append(e.TestLabels, test.Label(i))
-	}
-	return exportJSON(path, e)
+	return exportJSON(path, videoExport{TrainX: setRows(train), TestX: setRows(test),
+		TrainLabels: collect(train.Len(), train.Label), TestLabels: collect(test.Len(), test.Label),
+		Classes: videoClasses, Size: videoSize, Filters: videoFilters, Hidden: hidden, Batch: videoBatch,
+		Epochs: epochs, Seed: int(seed), Learn: videoLearn})
 }
 
 func runVideo(args []string, w io.Writer) error {
-	fs := newFlags("video", w)
-	epochs := fs.Int("epochs", 15, "training epochs")
-	hidden := fs.Int("hidden", 32, "LSTM hidden units")
-	seed := fs.Uint64("seed", 1, "seed of the initial weights and of the shuffling")
-	out := fs.String("out", "", "folder for the plots (default: a new temporary folder)")
-	export := fs.String("export", "", "write the generated videos to this JSON file for the PyTorch twin")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return errors.Errorf("video: unexpected arguments %q", fs.Args())
-	}
-	if *epochs < 1 || *hidden < 1 {
-		return errors.New("video: need epochs >= 1 and hidden >= 1")
-	}
-	dir, err := outDir(*out)
-	if err != nil {
-		return errors.Wrap(err, "video: output folder")
-	}
-	train, test, err := videoSets()
+	fl := newCatalogFlags("video", w, 15, "training epochs", 32)
+	dir, train, test, err := fl.generated(args, videoSets, exportVideo)
 	if err != nil {
 		return err
 	}
-	if err := exportVideo(*export, train, test, *epochs, *hidden, *seed); err != nil {
-		return err
-	}
+	epochs, hidden, seed := fl.epochs, fl.hidden, fl.seed
 	fmt.Fprintf(w, "videos: %d training and %d test clips of %d to %d frames of %dx%d, classes %v\n",
 		train.Len(), test.Len(), videoMinFrames, videoMaxFrames, videoSize, videoSize, videoClasses)
 
@@ -198,11 +166,7 @@ func runVideo(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	truth := make([]int, test.Len())
-	for i := range truth {
-		truth[i] = test.Label(i)
-	}
-	pred := metrics.ArgMax(scores)
+	pred, truth := metrics.ArgMax(scores), collect(test.Len(), test.Label)
 	acc, err := metrics.Accuracy(pred, truth)
 	if err != nil {
 		return err
@@ -218,16 +182,8 @@ func runVideo(args []string, w io.Writer) error {
 // videoPlots writes the training progress, the confusion chart and the
 // frames of the first test clip side by side.
 func videoPlots(w io.Writer, dir string, history *graph.History, test *dataset.InMemory, pred, truth []int) error {
-	progress := filepath.Join(dir, "video_training.png")
-	if err := plot.TrainingProgress(progress, history); err != nil {
-		return err
-	}
-	cm, err := metrics.ConfusionMatrix(pred, truth, len(videoClasses))
+	progress, confusion, err := classifierPlots(dir, "video", history, pred, truth, videoClasses)
 	if err != nil {
-		return err
-	}
-	confusion := filepath.Join(dir, "video_confusion.png")
-	if err := plot.ConfusionMatrix(confusion, cm, videoClasses); err != nil {
 		return err
 	}
 	// The frames of the first test clip in a row, as one heat map.
