@@ -16,8 +16,6 @@ so the mini-batches hold other recordings than in the Go run of the same seed.
     /usr/bin/python3 cmd/demo/twins/activity.py --data activity.json --seed 1
 """
 
-import argparse
-
 import common  # first: it limits the BLAS to one thread before torch loads
 import torch
 from torch import nn
@@ -35,14 +33,7 @@ class Net(nn.Module):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="JSON file written by `demo activity -export`")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--epochs", type=int, help="default: the Go demo's")
-    args = p.parse_args()
-    start = common.setup(args.seed)
-    d = common.load(args.data)
-    epochs = args.epochs or d["Epochs"]
+    _, d, epochs, start = common.start(__doc__, "activity")
     batch = d["Batch"]
 
     xs = [torch.tensor(x, dtype=torch.float32) for x in d["TrainX"]]

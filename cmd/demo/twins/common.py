@@ -22,6 +22,7 @@ share, each written after MATLAB's definition that seqgraph follows:
 Run the twins with Debian's Python, which has PyTorch: /usr/bin/python3.
 """
 
+import argparse
 import json
 import math
 import os
@@ -36,16 +37,22 @@ from torch import nn  # noqa: E402
 L2 = 1e-4  # MATLAB's default L2Regularization, seqgraph's too
 
 
-def setup(seed):
-    """One thread, float32, the seed of weights, dropout and shuffling."""
+def start(doc, demo):
+    """Parses a twin's flags (--data, the JSON file that `demo DEMO -export`
+    wrote; --seed; --epochs, by default the exported run's), sets one thread
+    and the seed of weights, dropout and shuffling, and returns the flags,
+    the data, the number of epochs and the start time."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--data", required=True, help=f"JSON file written by `demo {demo} -export`")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--epochs", type=int, help="default: the exported run's")
+    args = p.parse_args()
     torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    return time.time()
-
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
+    torch.manual_seed(args.seed)
+    t0 = time.time()
+    with open(args.data) as f:
+        d = json.load(f)
+    return args, d, args.epochs or d["Epochs"], t0
 
 
 def glorot_(w, fan_in, fan_out):

@@ -15,8 +15,6 @@ scored as the Go demo by the RMSE of each, in sunspots.
     /usr/bin/python3 cmd/demo/twins/forecast.py --data forecast.json --seed 1
 """
 
-import argparse
-
 import common  # first: it limits the BLAS to one thread before torch loads
 import torch
 from torch import nn
@@ -34,14 +32,7 @@ class Net(nn.Module):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="JSON file written by `demo forecast -export`")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--epochs", type=int, help="default: the Go demo's")
-    args = p.parse_args()
-    start = common.setup(args.seed)
-    d = common.load(args.data)
-    epochs = args.epochs or d["Epochs"]
+    args, d, epochs, start = common.start(__doc__, "forecast")
     period = int(d["DropPeriod"]) if not args.epochs else max(1, epochs // 2)
 
     train = torch.tensor(d["Train"], dtype=torch.float32).view(1, -1, 1)

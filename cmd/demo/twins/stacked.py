@@ -18,7 +18,6 @@ Differences: shuffling uses torch's generator, not seqgraph's.
     /usr/bin/python3 cmd/demo/twins/stacked.py --data stacked.json --seed 1
 """
 
-import argparse
 import math
 
 import common  # first: it limits the BLAS to one thread before torch loads
@@ -73,14 +72,7 @@ class Net(nn.Module):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="JSON file written by `demo stacked -export`")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--epochs", type=int, help="default: the Go demo's")
-    args = p.parse_args()
-    start = common.setup(args.seed)
-    d = common.load(args.data)
-    epochs = args.epochs or d["Epochs"]
+    _, d, epochs, start = common.start(__doc__, "stacked")
     n, batch = d["Steps"], d["Batch"]
     series = torch.tensor(d["Series"], dtype=torch.float32)
 

@@ -20,8 +20,6 @@ which changes nothing but time).
     /usr/bin/python3 cmd/demo/twins/turbofan.py --data turbofan.json --seed 1
 """
 
-import argparse
-
 import common  # first: it limits the BLAS to one thread before torch loads
 import torch
 from torch import nn
@@ -41,14 +39,7 @@ class Net(nn.Module):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="JSON file written by `demo turbofan -export`")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--epochs", type=int, help="default: the Go demo's")
-    args = p.parse_args()
-    start = common.setup(args.seed)
-    d = common.load(args.data)
-    epochs = args.epochs or d["Epochs"]
+    _, d, epochs, start = common.start(__doc__, "turbofan")
 
     train_x = [torch.tensor(x) for x in d["TrainX"]]
     train_y = [torch.tensor(y).unsqueeze(1) for y in d["TrainRUL"]]

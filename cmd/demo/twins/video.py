@@ -18,8 +18,6 @@ Differences: shuffling uses torch's generator, not seqgraph's.
     /usr/bin/python3 cmd/demo/twins/video.py --data video.json --seed 1
 """
 
-import argparse
-
 import common  # first: it limits the BLAS to one thread before torch loads
 import torch
 from torch import nn
@@ -51,14 +49,7 @@ def regularized(name):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", required=True, help="JSON file written by `demo video -export`")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--epochs", type=int, help="default: the Go demo's")
-    args = p.parse_args()
-    start = common.setup(args.seed)
-    d = common.load(args.data)
-    epochs = args.epochs or d["Epochs"]
+    _, d, epochs, start = common.start(__doc__, "video")
     batch = d["Batch"]
 
     xs = [torch.tensor(x, dtype=torch.float32) for x in d["TrainX"]]
