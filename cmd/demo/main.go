@@ -3,9 +3,19 @@
 //	go run ./cmd/demo            # the cosine forecasting demo
 //	go run ./cmd/demo cosine -steps 5000 -out plots
 //	go run ./cmd/demo vowels     # MATLAB's Japanese Vowels classification
+//	go run ./cmd/demo turbofan   # MATLAB's sequence-to-sequence regression (engine RUL)
+//	go run ./cmd/demo forecast   # MATLAB's time series forecasting (sunspots)
+//	go run ./cmd/demo activity   # MATLAB's sequence-to-sequence classification
+//	go run ./cmd/demo video      # MATLAB's video classification layers
+//	go run ./cmd/demo stacked    # the Keras stacked and relu LSTM tutorials
 //
-// Each demo prints its progress and writes its plots into the folder given
-// by -out (by default a new temporary folder, whose path it prints).
+// Each demo parses its own flags (-h lists them), prints its progress,
+// writes its plots into the folder given by -out (by default a new
+// temporary folder, whose path it prints) and, but for cosine and vowels,
+// ends with its metric line, `<metric name> (<unit>): <number>`. The data
+// ships inside the binary (the data folder, each set beside its README) or
+// is generated with a fixed seed; -export writes it as JSON for the demo's
+// PyTorch twin in twins/, and twins/compare.sh runs both (docs/examples.md).
 package main
 
 import (
@@ -19,8 +29,13 @@ import (
 
 // demos maps each demo's name to its runner, which parses its own flags.
 var demos = map[string]func(args []string, w io.Writer) error{
-	"cosine": runCosine,
-	"vowels": runVowels,
+	"cosine":   runCosine,
+	"vowels":   runVowels,
+	"turbofan": runTurbofan,
+	"forecast": runForecast,
+	"activity": runActivity,
+	"video":    runVideo,
+	"stacked":  runStacked,
 }
 
 const defaultDemo = "cosine"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,6 +46,11 @@ func TestDemoArgumentErrors(t *testing.T) {
 		{"cosine", "-steps", "-1"},
 		{"cosine", "-nosuchflag"},
 		{"cosine", "extra"},
+		{"turbofan", "-epochs", "0"},
+		{"forecast", "-months", "5"},
+		{"activity", "-hidden", "0"},
+		{"video", "extra"},
+		{"stacked", "-epochs", "0"},
 	} {
 		if err := run(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%q: no error", args)
@@ -69,5 +75,112 @@ func TestVowelsDemoRunsEndToEnd(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestCatalogDemosRunEndToEnd runs a short version of each demo of MATLAB's
+// catalog and the Keras tutorials (few epochs, small layers): each must
+// print its progress, write its figures and end with its metric line,
+// `<metric name>: <number>`, as the full demo does.
+func TestCatalogDemosRunEndToEnd(t *testing.T) {
+	cases := []struct {
+		args   []string
+		metric string // the last line
+		also   string // a line before it
+		pngs   []string
+	}{
+		{[]string{"turbofan", "-epochs", "1", "-hidden", "8"}, `test RMSE \(cycles\)`, `epoch +1/1 `,
+			[]string{"turbofan_training.png", "turbofan_rul.png", "turbofan_errors.png"}},
+		{[]string{"forecast", "-epochs", "2", "-hidden", "8", "-months", "240"}, `closed-loop test RMSE \(sunspots\)`,
+			`(?m)^open-loop test RMSE \(sunspots\): \d+\.\d+$`, []string{"forecast_training.png", "forecast_test.png"}},
+		{[]string{"activity", "-epochs", "1", "-hidden", "8"}, `per-step test accuracy \(%\)`, `epoch +1/1 `,
+			[]string{"activity_training.png", "activity_confusion.png", "activity_signal.png", "activity_labels.png"}},
+		{[]string{"video", "-epochs", "1", "-hidden", "8"}, `test accuracy \(%\)`, `epoch +1/1 `,
+			[]string{"video_training.png", "video_confusion.png", "video_frames.png"}},
+		{[]string{"stacked", "-epochs", "2"}, `test MSE \(stacked LSTM\)`, `shape \(1, 3, 1\)`, []string{"stacked_test.png"}},
+	}
+	for _, c := range cases {
+		t.Run(c.args[0], func(t *testing.T) {
+			dir := t.TempDir()
+			var out bytes.Buffer
+			if err := run(append(c.args, "-out", dir), &out); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.TrimSpace(out.String())
+			lines := strings.Split(text, "\n")
+			if !regexp.MustCompile(`^` + c.metric + `: \d+(\.\d+)?(e-\d+)?$`).MatchString(lines[len(lines)-1]) {
+				t.Errorf("last line %q, want %s: <number>", lines[len(lines)-1], c.metric)
+			}
+			if !regexp.MustCompile(c.also).MatchString(text) {
+				t.Errorf("output lacks %q:\n%s", c.also, text)
+			}
+			for _, name := range c.pngs {
+				if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestDemoExports checks that -export writes the data a PyTorch twin reads:
+// JSON holding the training and test data that the demo trains and tests
+// on.
+func TestDemoExports(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "video.json")
+	if err := run([]string{"video", "-epochs", "1", "-hidden", "4", "-out", dir, "-export", path}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e videoExport
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := videoSets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.TrainX) != train.Len() || len(e.TestLabels) != test.Len() || e.Epochs != 1 || e.Hidden != 4 {
+		t.Fatalf("export holds %d training and %d test clips, epochs %d, hidden %d", len(e.TrainX), len(e.TestLabels), e.Epochs, e.Hidden)
+	}
+	s := train.Sequence(5)
+	if len(e.TrainX[5]) != s.T || e.TrainX[5][s.T-1][7] != s.Data[(s.T-1)*s.F+7] || e.TrainLabels[5] != train.Label(5) {
+		t.Error("exported clip 5 differs from the training set's")
+	}
+}
+
+// TestGeneratedDataIsFixed checks that the generated sets do not depend on
+// the run (fixed seeds) and hold what the demos promise: padding frames in
+// the videos, several activities in a recording.
+func TestGeneratedDataIsFixed(t *testing.T) {
+	a, _, err := videoSets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := videoSets()
+	lengths := map[int]bool{}
+	for i := range a.Len() {
+		if a.Sequence(i).T != b.Sequence(i).T || a.Sequence(i).Data[3] != b.Sequence(i).Data[3] {
+			t.Fatalf("clip %d differs between two generations", i)
+		}
+		lengths[a.Sequence(i).T] = true
+	}
+	if len(lengths) != videoMaxFrames-videoMinFrames+1 {
+		t.Errorf("clip lengths %v, want every length from %d to %d", lengths, videoMinFrames, videoMaxFrames)
+	}
+	train, _, err := activitySets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, l := range train.StepLabels(0) {
+		seen[l] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("the first recording holds activities %v, want several", seen)
 	}
 }

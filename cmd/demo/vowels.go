@@ -80,11 +80,7 @@ func runVowels(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	truth := make([]int, test.Len())
-	for i := range truth {
-		truth[i] = test.Label(i)
-	}
-	pred := metrics.ArgMax(scores)
+	pred, truth := metrics.ArgMax(scores), collect(test.Len(), test.Label)
 	acc, err := metrics.Accuracy(pred, truth)
 	if err != nil {
 		return err
