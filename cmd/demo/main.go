@@ -36,6 +36,8 @@ var demos = map[string]func(args []string, w io.Writer) error{
 	"activity": runActivity,
 	"video":    runVideo,
 	"stacked":  runStacked,
+	"text":     runText,
+	"conv1d":   runConv1D,
 }
 
 const defaultDemo = "cosine"
