@@ -62,7 +62,7 @@ def glorot_(w, fan_in, fan_out):
 
 
 def matlab_init(module):
-    """Re-initializes every LSTM, Linear and Conv2d of module as MATLAB does."""
+    """Re-initializes every LSTM, Linear, Conv1d and Conv2d of module as MATLAB does."""
     for m in module.modules():
         if isinstance(m, nn.LSTM):
             h = m.hidden_size
@@ -78,8 +78,8 @@ def matlab_init(module):
         elif isinstance(m, nn.Linear):
             glorot_(m.weight, m.in_features, m.out_features)
             nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Conv2d):
-            k = m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
+            k = math.prod(m.kernel_size)
             glorot_(m.weight, m.in_channels * k, m.out_channels * k)
             nn.init.zeros_(m.bias)
 
