@@ -138,14 +138,7 @@ func TestDemoExports(t *testing.T) {
 	if err := run([]string{"video", "-epochs", "1", "-hidden", "4", "-out", dir, "-export", path}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e videoExport
-	if err := json.Unmarshal(raw, &e); err != nil {
-		t.Fatal(err)
-	}
+	e := readExport[videoExport](t, path)
 	train, test, err := videoSets()
 	if err != nil {
 		t.Fatal(err)
@@ -242,18 +235,25 @@ func TestTextDemoData(t *testing.T) {
 	if err := set.export(path, 3, 8, 2); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e textExport
-	if err := json.Unmarshal(raw, &e); err != nil {
-		t.Fatal(err)
-	}
+	e := readExport[textExport](t, path)
 	s := set.test.Sequence(7)
 	if len(e.TestX) != 48 || len(e.TestX[7]) != s.T || float64(e.TestX[7][s.T-1]) != s.Data[s.T-1] || e.TestLabels[7] != set.test.Label(7) ||
 		e.VocabularySize != set.vocab.Size() || e.Epochs != 3 || e.Hidden != 8 || e.Seed != 2 {
 		t.Errorf("export differs from the prepared data: %d test reports, vocabulary %d, epochs %d, hidden %d, seed %d",
 			len(e.TestX), e.VocabularySize, e.Epochs, e.Hidden, e.Seed)
 	}
+}
+
+// readExport reads the JSON file that a demo's -export wrote.
+func readExport[E any](t *testing.T, path string) E {
+	t.Helper()
+	var e E
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

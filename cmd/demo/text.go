@@ -108,23 +108,11 @@ func (s *textSet) export(path string, epochs, hidden int, seed uint64) error {
 
 func runText(args []string, w io.Writer) error {
 	fl := newCatalogFlags("text", w, 10, "training epochs", 80)
-	dir, err := fl.parse(args)
+	dir, set, err := shipped(fl, args, loadText)
 	if err != nil {
 		return err
 	}
 	epochs, hidden, seed := fl.epochs, fl.hidden, fl.seed
-	tmp, err := tempDir()
-	if err != nil {
-		return err
-	}
-	defer tmp.remove()
-	set, err := loadText(tmp.path)
-	if err != nil {
-		return err
-	}
-	if err := set.export(*fl.export, *epochs, *hidden, *seed); err != nil {
-		return err
-	}
 	fmt.Fprintf(w, "factory reports: %d training and %d test reports, %d words in the training reports' vocabulary, classes %v\n",
 		set.train.Len(), set.test.Len(), set.vocab.Size()-2, set.classes)
 

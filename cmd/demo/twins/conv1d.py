@@ -67,28 +67,14 @@ def main():
     net = Net(xs[0].shape[1], d["FilterSize"], d["Filters"], len(d["Classes"]))
     common.matlab_init(net)
     opt = torch.optim.Adam(net.parameters(), lr=0.001)
-    loss_fn = nn.CrossEntropyLoss()
     print(f"Japanese vowels (PyTorch): {len(xs)} training and {len(d['TestX'])} test utterances, {len(d['Classes'])} speakers")
-    order = torch.randperm(len(xs)).tolist()  # shuffled once
-    it = 0
-    for epoch in range(1, epochs + 1):
-        net.train()
-        for b in range(len(order) // batch):
-            idx = order[b * batch : (b + 1) * batch]
-            x, mask, _ = common.pad([xs[i] for i in idx])
-            logits = net(x, mask)
-            loss = loss_fn(logits, ys[idx])
-            common.solver_step(net, opt, loss, regularized=regularized)
-            it += 1
-        acc = (logits.argmax(1) == ys[idx]).float().mean().item()
-        common.epoch_line(epoch, epochs, it, start, loss.item(), f"accuracy {100 * acc:5.1f}%")
+    common.train_classifier(net, opt, ys, batch, epochs, start, lambda idx: net(*common.pad([xs[i] for i in idx])[:2]),
+                            every_epoch=False, regularized=regularized)
 
     net.eval()
     with torch.no_grad():
         x, mask, _ = common.pad([torch.tensor(x, dtype=torch.float32) for x in d["TestX"]])
-        pred = net(x, mask).argmax(1)
-    acc = (pred == torch.tensor(d["TestLabels"])).float().mean().item()
-    print(f"test accuracy (%): {100 * acc:.2f}")
+        common.print_test_accuracy(net(x, mask), d["TestLabels"])
 
 
 if __name__ == "__main__":
