@@ -191,3 +191,31 @@ func (c *catalogFlags) generated(args []string, gen func() (train, test *dataset
 	}
 	return dir, train, test, nil
 }
+
+// shippedSet is the prepared data of a demo on data shipped with it, which
+// -export writes for the demo's PyTorch twin.
+type shippedSet interface {
+	export(path string, epochs, hidden int, seed uint64) error
+}
+
+// shipped parses the flags of a demo on shipped data, loads the data with
+// load from a temporary folder that holds the copies of the embedded files
+// it reads and, with -export, writes it. It returns the folder for the
+// plots and the data.
+func shipped[S shippedSet](c *catalogFlags, args []string, load func(dir string) (S, error)) (string, S, error) {
+	var none S
+	dir, err := c.parse(args)
+	if err != nil {
+		return "", none, err
+	}
+	tmp, err := tempDir()
+	if err != nil {
+		return "", none, err
+	}
+	defer tmp.remove()
+	set, err := load(tmp.path)
+	if err != nil {
+		return "", none, err
+	}
+	return dir, set, set.export(*c.export, *c.epochs, *c.hidden, *c.seed)
+}

@@ -8,6 +8,8 @@
 //	go run ./cmd/demo activity   # MATLAB's sequence-to-sequence classification
 //	go run ./cmd/demo video      # MATLAB's video classification layers
 //	go run ./cmd/demo stacked    # the Keras stacked and relu LSTM tutorials
+//	go run ./cmd/demo text       # MATLAB's text classification (factory reports)
+//	go run ./cmd/demo conv1d     # MATLAB's 1-D convolution sequence classification
 //
 // Each demo parses its own flags (-h lists them), prints its progress,
 // writes its plots into the folder given by -out (by default a new
@@ -36,6 +38,8 @@ var demos = map[string]func(args []string, w io.Writer) error{
 	"activity": runActivity,
 	"video":    runVideo,
 	"stacked":  runStacked,
+	"text":     runText,
+	"conv1d":   runConv1D,
 }
 
 const defaultDemo = "cosine"

@@ -51,6 +51,8 @@ func TestDemoArgumentErrors(t *testing.T) {
 		{"activity", "-hidden", "0"},
 		{"video", "extra"},
 		{"stacked", "-epochs", "0"},
+		{"text", "-hidden", "0"},
+		{"conv1d", "-hidden", "8"},
 	} {
 		if err := run(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("%q: no error", args)
@@ -98,6 +100,10 @@ func TestCatalogDemosRunEndToEnd(t *testing.T) {
 		{[]string{"video", "-epochs", "1", "-hidden", "8"}, `test accuracy \(%\)`, `epoch +1/1 `,
 			[]string{"video_training.png", "video_confusion.png", "video_frames.png"}},
 		{[]string{"stacked", "-epochs", "2"}, `test MSE \(stacked LSTM\)`, `shape \(1, 3, 1\)`, []string{"stacked_test.png"}},
+		{[]string{"text", "-epochs", "1", "-hidden", "8"}, `test accuracy \(%\)`, `(?m)^new report "Coolant is pooling underneath sorter.": \w`,
+			[]string{"text_training.png", "text_confusion.png"}},
+		{[]string{"conv1d", "-epochs", "1"}, `test accuracy \(%\)`, `(?m)^for comparison, the BiLSTM's test accuracy: \d+\.\d+%`,
+			[]string{"conv1d_training.png", "conv1d_confusion.png"}},
 	}
 	for _, c := range cases {
 		t.Run(c.args[0], func(t *testing.T) {
@@ -132,14 +138,7 @@ func TestDemoExports(t *testing.T) {
 	if err := run([]string{"video", "-epochs", "1", "-hidden", "4", "-out", dir, "-export", path}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e videoExport
-	if err := json.Unmarshal(raw, &e); err != nil {
-		t.Fatal(err)
-	}
+	e := readExport[videoExport](t, path)
 	train, test, err := videoSets()
 	if err != nil {
 		t.Fatal(err)
@@ -183,4 +182,78 @@ func TestGeneratedDataIsFixed(t *testing.T) {
 	if len(seen) < 3 {
 		t.Errorf("the first recording holds activities %v, want several", seen)
 	}
+}
+
+// TestTextDemoData checks the text demo's preparation against MATLAB's
+// recipe and the data's README: 480 reports in 4 classes (204 mechanical,
+// 168 electronic, 68 leak, 40 software failures), of which a stratified
+// 10% hold-out tests round(10%) of each class (20, 17, 7, 4); the
+// vocabulary holds the words of the training reports and no others, so
+// that words met only in test reports read as unknown; and -export writes
+// each report as the word indices the demo trains on.
+func TestTextDemoData(t *testing.T) {
+	dir := t.TempDir()
+	set, err := loadText(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTest := map[string]int{"Mechanical Failure": 20, "Electronic Failure": 17, "Leak": 7, "Software Failure": 4}
+	if set.train.Len() != 432 || set.test.Len() != 48 {
+		t.Errorf("%d training and %d test reports, want 432 and 48", set.train.Len(), set.test.Len())
+	}
+	got := map[string]int{}
+	for i := range set.test.Len() {
+		got[set.classes[set.test.Label(i)]]++
+	}
+	for c, n := range wantTest {
+		if got[c] != n {
+			t.Errorf("%d test reports of %q, want %d", got[c], c, n)
+		}
+	}
+	trainWords, unknownInTest := map[int]bool{}, 0
+	for i := range set.train.Len() {
+		for _, x := range set.train.Sequence(i).Data {
+			trainWords[int(x)] = true
+		}
+	}
+	for i := range set.test.Len() {
+		for _, x := range set.test.Sequence(i).Data {
+			if x == 1 {
+				unknownInTest++
+			}
+		}
+	}
+	if trainWords[0] || trainWords[1] || len(trainWords) != set.vocab.Size()-2 {
+		t.Errorf("training reports use %d indices (unknown or padding among them: %v), want every word of the vocabulary of %d words and no other",
+			len(trainWords), trainWords[0] || trainWords[1], set.vocab.Size()-2)
+	}
+	if unknownInTest == 0 {
+		t.Error("no test report holds a word unknown to the training vocabulary")
+	}
+
+	path := filepath.Join(dir, "text.json")
+	if err := set.export(path, 3, 8, 2); err != nil {
+		t.Fatal(err)
+	}
+	e := readExport[textExport](t, path)
+	s := set.test.Sequence(7)
+	if len(e.TestX) != 48 || len(e.TestX[7]) != s.T || float64(e.TestX[7][s.T-1]) != s.Data[s.T-1] || e.TestLabels[7] != set.test.Label(7) ||
+		e.VocabularySize != set.vocab.Size() || e.Epochs != 3 || e.Hidden != 8 || e.Seed != 2 {
+		t.Errorf("export differs from the prepared data: %d test reports, vocabulary %d, epochs %d, hidden %d, seed %d",
+			len(e.TestX), e.VocabularySize, e.Epochs, e.Hidden, e.Seed)
+	}
+}
+
+// readExport reads the JSON file that a demo's -export wrote.
+func readExport[E any](t *testing.T, path string) E {
+	t.Helper()
+	var e E
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -165,23 +165,11 @@ func (s *turbofanSet) export(path string, epochs, hidden int, seed uint64) error
 
 func runTurbofan(args []string, w io.Writer) error {
 	fl := newCatalogFlags("turbofan", w, 60, "training epochs", 200)
-	dir, err := fl.parse(args)
+	dir, set, err := shipped(fl, args, loadTurbofan)
 	if err != nil {
 		return err
 	}
 	epochs, hidden, seed := fl.epochs, fl.hidden, fl.seed
-	tmp, err := tempDir()
-	if err != nil {
-		return err
-	}
-	defer tmp.remove()
-	set, err := loadTurbofan(tmp.path)
-	if err != nil {
-		return err
-	}
-	if err := set.export(*fl.export, *epochs, *hidden, *seed); err != nil {
-		return err
-	}
 	fmt.Fprintf(w, "turbofan FD003: %d training and %d test engines, %d features kept: %v\n",
 		set.train.Len(), set.test.Len(), len(set.features), set.features)
 

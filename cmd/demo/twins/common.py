@@ -16,7 +16,10 @@ share, each written after MATLAB's definition that seqgraph follows:
   MATLAB's default gradient clipping, "l2norm", which scales each
   parameter's gradient to the threshold when its own norm exceeds it; then
   torch.optim's Adam, MATLAB's (same betas, epsilon and bias correction);
-- one thread (`setup`), as the Go demos run their training on one
+- the training loop of the sequence-to-label classifiers
+  (`train_classifier`): cross-entropy, MATLAB's shuffling every epoch or
+  once, the last short mini-batch dropped;
+- one thread (`start`), as the Go demos run their training on one
   goroutine.
 
 Run the twins with Debian's Python, which has PyTorch: /usr/bin/python3.
@@ -62,7 +65,7 @@ def glorot_(w, fan_in, fan_out):
 
 
 def matlab_init(module):
-    """Re-initializes every LSTM, Linear and Conv2d of module as MATLAB does."""
+    """Re-initializes every LSTM, Linear, Conv1d and Conv2d of module as MATLAB does."""
     for m in module.modules():
         if isinstance(m, nn.LSTM):
             h = m.hidden_size
@@ -78,8 +81,8 @@ def matlab_init(module):
         elif isinstance(m, nn.Linear):
             glorot_(m.weight, m.in_features, m.out_features)
             nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Conv2d):
-            k = m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
+            k = math.prod(m.kernel_size)
             glorot_(m.weight, m.in_channels * k, m.out_channels * k)
             nn.init.zeros_(m.bias)
 
@@ -134,6 +137,39 @@ def solver_step(model, opt, loss, threshold=math.inf, l2=L2, regularized=is_weig
                 if n > threshold:
                     p.grad.mul_(threshold / n)
     opt.step()
+
+
+def train_classifier(net, opt, labels, batch, epochs, start, logits_of, every_epoch=True, **step):
+    """Trains a sequence-to-label classifier as seqgraph's graph.Train does:
+    epochs of mini-batches of batch observations, shuffled every epoch
+    (every_epoch) or once before the first (MATLAB's "once"), the last short
+    mini-batch dropped; logits_of(idx) returns the logits of the
+    observations idx; the loss is the cross-entropy, each step
+    solver_step(net, opt, loss, **step). Prints a line per epoch with the
+    last mini-batch's accuracy."""
+    loss_fn = nn.CrossEntropyLoss()
+    n = len(labels)
+    order = torch.randperm(n).tolist()
+    it = 0
+    for epoch in range(1, epochs + 1):
+        net.train()
+        if every_epoch and epoch > 1:
+            order = torch.randperm(n).tolist()
+        for b in range(n // batch):
+            idx = order[b * batch : (b + 1) * batch]
+            logits = logits_of(idx)
+            loss = loss_fn(logits, labels[idx])
+            solver_step(net, opt, loss, **step)
+            it += 1
+        acc = (logits.argmax(1) == labels[idx]).float().mean().item()
+        epoch_line(epoch, epochs, it, start, loss.item(), f"accuracy {100 * acc:5.1f}%")
+
+
+def print_test_accuracy(logits, labels):
+    """Prints the classifiers' metric line: the accuracy (%) of the classes
+    of largest logit against labels."""
+    acc = (logits.argmax(1) == torch.tensor(labels)).float().mean().item()
+    print(f"test accuracy (%): {100 * acc:.2f}")
 
 
 def rmse(pred, truth):

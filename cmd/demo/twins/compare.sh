@@ -3,7 +3,7 @@
 # seed, alternately (Go seed 1, PyTorch seed 1, Go seed 2, ...), and prints
 # per demo a table of each run's metrics and wall time, and their medians.
 #
-#   bash cmd/demo/twins/compare.sh [demo ...]    # default: turbofan forecast activity video stacked
+#   bash cmd/demo/twins/compare.sh [demo ...]    # default: turbofan forecast activity video stacked text conv1d
 #   SEEDS="1 2 3" bash cmd/demo/twins/compare.sh video
 #
 # It builds the demo binary once (so that no Go compilation is timed), has
@@ -24,7 +24,7 @@ set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 twins="$root/cmd/demo/twins"
 demos=("$@")
-[ ${#demos[@]} -gt 0 ] || demos=(turbofan forecast activity video stacked)
+[ ${#demos[@]} -gt 0 ] || demos=(turbofan forecast activity video stacked text conv1d)
 seeds=(${SEEDS:-1 2 3})
 out=${OUT:-$(mktemp -d /tmp/seqgraph-compare-XXXXXX)}
 mkdir -p "$out"

@@ -57,26 +57,13 @@ def main():
     net = Net(d["Size"], d["Filters"], d["Hidden"], len(d["Classes"]))
     common.matlab_init(net)
     opt = torch.optim.Adam(net.parameters(), lr=d["Learn"])
-    loss_fn = nn.CrossEntropyLoss()
     print(f"videos (PyTorch): {len(xs)} training and {len(d['TestX'])} test clips, classes {d['Classes']}")
-    it = 0
-    for epoch in range(1, epochs + 1):
-        net.train()
-        order = torch.randperm(len(xs)).tolist()
-        for b in range(len(order) // batch):
-            idx = order[b * batch : (b + 1) * batch]
-            logits = net([xs[i] for i in idx])
-            loss = loss_fn(logits, ys[idx])
-            common.solver_step(net, opt, loss, threshold=2.0, regularized=regularized)
-            it += 1
-        acc = (logits.argmax(1) == ys[idx]).float().mean().item()
-        common.epoch_line(epoch, epochs, it, start, loss.item(), f"accuracy {100 * acc:5.1f}%")
+    common.train_classifier(net, opt, ys, batch, epochs, start, lambda idx: net([xs[i] for i in idx]),
+                            threshold=2.0, regularized=regularized)
 
     net.eval()
     with torch.no_grad():
-        pred = net([torch.tensor(x, dtype=torch.float32) for x in d["TestX"]]).argmax(1)
-    acc = (pred == torch.tensor(d["TestLabels"])).float().mean().item()
-    print(f"test accuracy (%): {100 * acc:.2f}")
+        common.print_test_accuracy(net([torch.tensor(x, dtype=torch.float32) for x in d["TestX"]]), d["TestLabels"])
 
 
 if __name__ == "__main__":
