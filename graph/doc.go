@@ -15,10 +15,13 @@
 // (batch size, sequence length, training or inference, padded or not) it
 // builds and differentiates a graph once and caches it, so that later
 // batches of that shape only copy their data in and run. Graphs of gate
-// nodes (custom cells, and every graph built for Activations) run on the
+// nodes (custom cells, and the graphs built for Activations) run on the
 // graph optimizer (WithGraphOptimizer; docs/performance.md), which derives
-// the gradients itself into buffers planned once per graph; the others
-// call each op in dependency order on the calling goroutine. Graphs of
+// the gradients itself into buffers planned once per graph, unless they
+// hold an op it does not compute (the fused LSTM and GRU layers, the
+// layers over time, word embeddings, layer normalization, the video
+// layers); the others call each op in dependency order on the calling
+// goroutine or, built for Activations, run on a tape machine. Graphs of
 // every shape share the learnables' tensors, so training in one is
 // training in all.
 //
@@ -29,12 +32,13 @@
 //
 // Recurrent layers: LSTM, GRU, BiLSTM, and Recurrent and Bidirectional,
 // which make a layer of any rnn.Cell, custom cells included; Dropout between
-// them stacks them as the seeds' two-layer LSTM does. Layers over time:
-// Convolution1D, MaxPooling1D, AveragePooling1D, GlobalMaxPooling1D,
-// GlobalAveragePooling1D; WordEmbedding for token indices;
-// LayerNormalization; the video layers (SequenceFolding, Convolution2D,
-// BatchNormalization, ReLU, SequenceUnfolding, Flatten). Activations returns
-// any gate of any timestep, or any layer's output, by name.
+// them stacks them as PyTorch's two-layer nn.LSTM with dropout does.
+// Layers over time: Convolution1D, MaxPooling1D, AveragePooling1D,
+// GlobalMaxPooling1D, GlobalAveragePooling1D; WordEmbedding for token
+// indices; LayerNormalization; the video layers (SequenceFolding,
+// Convolution2D, BatchNormalization, ReLU, SequenceUnfolding, Flatten).
+// Activations returns any gate of any timestep, or any layer's output, by
+// name.
 //
 // Layer is an open interface: a type of your own with its three methods
 // (Spec, Output, Build) is a layer like the built-in ones, each of which is

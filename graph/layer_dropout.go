@@ -17,7 +17,8 @@ type dropoutLayer struct {
 
 // Dropout zeroes each input with probability p while training, scaling the
 // others by 1/(1-p); it is the identity at prediction. Between recurrent
-// layers it gives the seeds' stacked LSTM with dropout.
+// layers it gives a stacked LSTM with dropout, as PyTorch's nn.LSTM with
+// num_layers=2 and dropout=p.
 func Dropout(p float64, opts ...LayerOption) Layer {
 	o, err := declare("Dropout", opts)
 	return &dropoutLayer{base: newBase("dropout", "Dropout", "dropout", o, err), p: p}

@@ -13,7 +13,8 @@ import (
 // differentiating the graph with gorgonia.Grad and calling each op's Do.
 // It computes the same values (to rounding: the gradients' sums are
 // ordered differently) and compiles in time linear in the graph. Graphs
-// with an op it does not compute (the fused LSTM and GRU layers, the video
+// with an op it does not compute (the fused LSTM and GRU layers, the
+// layers over time, word embeddings, layer normalization, the video
 // layers) run on the plain path whatever the option says; see
 // docs/performance.md. Turning it off is for comparisons.
 func WithGraphOptimizer(on bool) Option { return func(c *netConfig) { c.plain = !on } }

@@ -10,7 +10,7 @@ import (
 // into buffers of its own instead of calling each op's Do (seqgraph's
 // graph optimizer, graph/internal/exec). Ops of other packages, and the ops
 // of this package that such an executor does not compute (the fused layers,
-// the video ops), are NotDescribed.
+// the sequence layers' ops, the video ops), are NotDescribed.
 type OpKind int
 
 // The ops Describe reports.

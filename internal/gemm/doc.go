@@ -2,11 +2,12 @@
 // Dgemm, are several times faster than gonum's pure Go ones; every other
 // routine is gonum's.
 //
-// seqgraph's nodes.MatMul, and so its recurrent layers, run on the BLAS that
-// gorgonia.Use installed, gonum's by default. A program installs this one
-// once, before it runs a graph:
-//
-//	gorgonia.Use(gemm.Implementation{})
+// seqgraph's nodes.MatMul, and so its recurrent layers, run on this BLAS
+// while Gorgonia has its default one (gonum's); in builds with -tags
+// openblas they run on nodes/openblas's Hybrid, which hands this package
+// the products of recurrent layers of usual sizes. A program that installs
+// another BLAS with gorgonia.Use keeps its choice. The package is internal:
+// nothing outside the module depends on its interface.
 //
 // gorgonia.Use is process-wide (it also sets the BLAS of gorgonia.org/tensor)
 // and is not synchronized with running graphs, so call it at start-up.

@@ -38,7 +38,8 @@
 // nodes.Describe), and Gorgonia's elementwise +, -, ⊙ on operands of one
 // shape, exp, square and the sum of all elements. Compile refuses a graph
 // with any other op (ErrUnsupported), and the caller runs it on the plain
-// path: the fused LSTM and GRU layers, the video layers, and
-// Gorgonia ops a custom cell might use (gorgonia.Tanh, gorgonia.Mul,
-// broadcasting). It imports nodes, never graph.
+// path: the fused LSTM and GRU layers, the sequence layers' ops (Conv1D,
+// the poolings, Embedding, LayerNorm), the video layers, and Gorgonia ops a
+// custom cell might use (gorgonia.Tanh, gorgonia.Mul, broadcasting). It
+// imports nodes, never graph.
 package exec
