@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -115,13 +116,20 @@ func TestStepBucketDefaults(t *testing.T) {
 		{[]Layer{SequenceInput(2), LSTM(3), GRU(3), FullyConnected(2), RegressionOutput()}, nil, true},
 		{[]Layer{SequenceInput(2), GRU(3), Recurrent(3, newCkptMGU, WithCellType("mgu")), FullyConnected(2), RegressionOutput()}, nil, false},
 		{[]Layer{SequenceInput(2), Recurrent(3, newCkptMGU, WithCellType("mgu")), FullyConnected(2), RegressionOutput()}, []Option{WithStepBuckets(true)}, true},
+		// Every padded frame goes through the convolution, with or
+		// without batch normalization after it.
+		{[]Layer{ImageSequenceInput(4, 4, 1), SequenceFolding(), Convolution2D(3, 3, 2), ReLU(), SequenceUnfolding(), Flatten(),
+			LSTM(3), FullyConnected(2), RegressionOutput()}, nil, false},
+		{[]Layer{ImageSequenceInput(4, 4, 1), SequenceFolding(), Convolution2D(3, 3, 2), BatchNormalization(), ReLU(), SequenceUnfolding(), Flatten(),
+			LSTM(3), FullyConnected(2), RegressionOutput()}, nil, false},
+		{[]Layer{SequenceInput(2), Convolution1D(3, 2, WithCausalPadding()), LSTM(3), FullyConnected(2), RegressionOutput()}, nil, false},
 	} {
 		net, err := NewNetwork(c.layers, c.opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if net.stepBuckets != c.want {
-			t.Errorf("%v: step buckets %v, want %v", net.layers, net.stepBuckets, c.want)
+			t.Errorf("%s: step buckets %v, want %v", layerNames(net), net.stepBuckets, c.want)
 		}
 	}
 	for _, c := range [][2]int{{1, 1}, {2, 2}, {3, 4}, {7, 8}, {8, 8}, {9, 16}, {29, 32}, {1000, 1024}} {
@@ -129,4 +137,13 @@ func TestStepBucketDefaults(t *testing.T) {
 			t.Errorf("stepBucket(%d) = %d, want %d", c[0], got, c[1])
 		}
 	}
+}
+
+// layerNames lists a network's layers by name.
+func layerNames(net *Network) string {
+	names := make([]string, len(net.layers))
+	for i, l := range net.layers {
+		names[i] = l.name
+	}
+	return strings.Join(names, " ")
 }

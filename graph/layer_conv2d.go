@@ -63,6 +63,10 @@ func (l *conv2d) Output(in Shape) (Shape, error) {
 	return Shape{Features: out.Size(), Sequence: true, Frame: out, Folded: true}, nil
 }
 
+// Traits: every frame of padding goes through the convolution as a real
+// frame does.
+func (l *conv2d) Traits() Traits { return Traits{CostlyPadding: true} }
+
 func (l *conv2d) Build(b *Builder, in Value) (Value, error) {
 	c := b.In().Frame.C
 	kh, kw, k := l.height, l.width, l.filters

@@ -111,8 +111,8 @@ func WithCacheSize(n int) Option { return func(c *netConfig) { c.cacheSize = n }
 //
 // It is on by default unless a layer says that padded timesteps cost it as
 // much as real ones (Traits.CostlyPadding: Recurrent and Bidirectional
-// layers, whose cells run on gate nodes, video layers and 1-D
-// convolutions); LSTM, BiLSTM and GRU layers run on fused ops where a step
+// layers, whose cells run on gate nodes, 2-D convolutions and batch
+// normalization over video frames, and 1-D convolutions); LSTM, BiLSTM and GRU layers run on fused ops where a step
 // of padding only copies the state. Inference graphs always have the
 // batch's length.
 func WithStepBuckets(on bool) Option { return func(c *netConfig) { c.stepBuckets = &on } }
