@@ -1,0 +1,18 @@
+//go:build !unix
+
+package graph
+
+import (
+	"testing"
+	"time"
+)
+
+// start is when the test binary began.
+var start = time.Now()
+
+// processCPU returns the wall time since the test binary began, where the
+// process's CPU time is not at hand.
+func processCPU(t *testing.T) float64 {
+	t.Helper()
+	return time.Since(start).Seconds()
+}
