@@ -35,7 +35,6 @@ type layerOptions struct {
 	epsilon, meanDecay, varianceDecay  float64
 	weights                            []float64
 	given                              options.Given
-	nilOption                          bool
 }
 
 // The names of the options, as errors give them.

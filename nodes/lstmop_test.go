@@ -321,10 +321,9 @@ func TestLSTMLayerRunsAreIndependent(t *testing.T) {
 	first := [][]float64{{1, 1, 0}, {1, 0, 0}, {1, 0, 1}}
 	second := [][]float64{{0, 1, 1}, {1, 1, 0}, {0, 1, 1}}
 	type run struct {
-		values map[string][]float64
-		vm     gorgonia.VM
-		spec   LSTMSpec
-		reads  map[string]*gorgonia.Value
+		vm    gorgonia.VM
+		spec  LSTMSpec
+		reads map[string]*gorgonia.Value
 	}
 	build := func(masks [][]float64) *run {
 		g := gorgonia.NewGraph()
