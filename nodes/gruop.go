@@ -792,43 +792,45 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 	if !ok {
 		return false
 	}
+	if s.dz == nil {
+		s.allocBackward(l)
+	}
+	copy(s.dh0, gruBackwardSteps(op, s, ts))
+	// dX waits for its first reader (inputGradient): a first layer's
+	// inputs are data, whose gradient nothing reads.
+	s.dxStale = true
+	s.weightGradients(l)
+	return true
+}
+
+// allocBackward allocates the buffers of the backward pass of layer l.
+func (s *gruBuffers[T]) allocBackward(l *gruOp) {
 	n, b, f, h := l.steps, l.batch, l.in, l.hidden
 	g3, bh := 3*h, b*h
-	if s.dz == nil {
-		s.dz = make([]T, n*b*g3)
-		s.dh, s.dhp = make([]T, bh), make([]T, bh)
-		s.dx, s.dw, s.dr, s.db = make([]T, n*b*f), make([]T, g3*f), make([]T, g3*h), make([]T, g3)
-		s.dwt, s.dh0, s.ones = make([]T, f*g3), make([]T, bh), make([]T, n*b)
-		for i := range s.ones {
-			s.ones[i] = 1
-		}
-		if l.before {
-			s.dq = make([]T, bh)
-		} else {
-			s.da, s.drb = make([]T, n*b*g3), make([]T, g3)
-		}
+	s.dz = make([]T, n*b*g3)
+	s.dh, s.dhp = make([]T, bh), make([]T, bh)
+	s.dx, s.dw, s.dr, s.db = make([]T, n*b*f), make([]T, g3*f), make([]T, g3*h), make([]T, g3)
+	s.dwt, s.dh0, s.ones = make([]T, f*g3), make([]T, bh), make([]T, n*b)
+	for i := range s.ones {
+		s.ones[i] = 1
 	}
+	if l.before {
+		s.dq = make([]T, bh)
+	} else {
+		s.da, s.drb = make([]T, n*b*g3), make([]T, g3)
+	}
+}
+
+// gruBackwardSteps runs the backward recurrence from the last step read to
+// the first, setting the gradients of the pre-activations (dZ, and dA
+// after multiplication), and returns the gradient of the initial state.
+func gruBackwardSteps[T float](op *gruBackwardOp, s *gruBuffers[T], ts []*tensor.Dense) []T {
+	l := op.l
+	n, b, h := l.steps, l.batch, l.hidden
+	g3, bh := 3*h, b*h
 	r := data[T](ts[1])
-	// grads sets dst to the gradient reaching state block k from its read
-	// node, or zero; with add, it adds the gradient to dst.
-	grads := func(dst []T, k int, add bool) {
-		if op.hIdx[k] < 0 {
-			if !add {
-				clear(dst)
-			}
-			return
-		}
-		g := data[T](ts[op.hIdx[k]])
-		if !add {
-			copy(dst, g)
-			return
-		}
-		for j, v := range g {
-			dst[j] += v
-		}
-	}
 	dh, dhp := s.dh, s.dhp
-	grads(dh, n, false)
+	gruStateGrad(op, ts, dh, n, false)
 	for k := n - 1; k >= 0; k-- {
 		var m []T
 		if l.masked {
@@ -854,24 +856,45 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 			gruStepBackward(l.gate, l.state, gates, hPrev, s.an[k*bh:(k+1)*bh], m, dh, dz, da, dhp, h)
 			layerGemm(false, false, b, h, g3, da, g3, r, h, 1, dhp, h)
 		}
-		grads(dhp, k, true)
+		gruStateGrad(op, ts, dhp, k, true)
 		dh, dhp = dhp, dh
 	}
-	copy(s.dh0, dh)
-	// dWᵀ = Xᵀ·dZ, db = Σ_rows dZ and dX = dZ·W, each over every step at
-	// once; then dR (and dbR) likewise. Each leaves out the steps of
-	// padding only before and after the others (see gruForward): their
-	// rows of dZ and dA are zero, and their rows of dX are cleared.
-	// dX waits for its first reader (inputGradient): a first layer's
-	// inputs are data, whose gradient nothing reads.
-	s.dxStale = true
+	return dh
+}
+
+// gruStateGrad sets dst to the gradient reaching state block k from its
+// read node, or zero; with add, it adds the gradient to dst.
+func gruStateGrad[T float](op *gruBackwardOp, ts []*tensor.Dense, dst []T, k int, add bool) {
+	if op.hIdx[k] < 0 {
+		if !add {
+			clear(dst)
+		}
+		return
+	}
+	g := data[T](ts[op.hIdx[k]])
+	if !add {
+		copy(dst, g)
+		return
+	}
+	for j, v := range g {
+		dst[j] += v
+	}
+}
+
+// weightGradients sets dWᵀ = Xᵀ·dZ and db = Σ_rows dZ, each over every step
+// at once, then dR (and dbR) likewise (dX = dZ·W waits for its reader,
+// inputGradient). Each leaves out the steps of padding only before and
+// after the others (see gruForward): their rows of dZ and dA are zero.
+func (s *gruBuffers[T]) weightGradients(l *gruOp) {
+	b, f, h := l.batch, l.in, l.hidden
+	g3 := 3 * h
 	lo, rows := s.lo*b, (s.hi-s.lo)*b
 	if rows == 0 {
 		clear(s.dw)
 		clear(s.dr)
 		clear(s.db)
 		clear(s.drb) // nil before multiplication
-		return true
+		return
 	}
 	dz, ones := s.dz[lo*g3:(lo+rows)*g3], s.ones[:rows]
 	layerGemm(true, false, f, g3, rows, s.x[lo*f:], f, dz, g3, 0, s.dwt, g3)
@@ -888,7 +911,6 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 		copy(s.drb, s.db[:2*h])
 		columnSums(s.drb[2*h:], da[2*h:], ones, g3)
 	}
-	return true
 }
 
 // columnSums sets dst to the column sums of the len(ones)×len(dst)
