@@ -361,21 +361,40 @@ func (bd *builder) build(dst *Batch, src Source, n int, indices []int) error {
 	if len(indices) == 0 {
 		return errors.New("dataset: empty batch")
 	}
-	s := bd.schema
-	// Observations are fetched once and kept, because the common length is
-	// only known after seeing all of them and a lazy source may be slow.
+	minT, maxT, err := bd.fetch(src, n, indices)
+	if err != nil {
+		return err
+	}
+	t := maxT
+	if bd.cfg.seqLen == Shortest {
+		t = minT
+	}
+	bd.resizeBatch(dst, indices, t)
+	for b, o := range bd.obs {
+		bd.place(dst, b, o)
+	}
+	// Let a lazy source's sequences be collected as soon as the caller is
+	// done with the batch.
+	clear(bd.obs)
+	return nil
+}
+
+// fetch reads and checks the observations of src at indices into bd.obs
+// and returns the lengths of the shortest and the longest. Observations
+// are fetched once and kept, because the common length is only known after
+// seeing all of them and a lazy source may be slow.
+func (bd *builder) fetch(src Source, n int, indices []int) (minT, maxT int, err error) {
 	bd.obs = resize(bd.obs, len(indices))
-	maxT, minT := 0, 0
 	for p, i := range indices {
 		if i < 0 || i >= n {
-			return errors.Errorf("dataset: batch position %d: index %d out of range [0, %d)", p, i, n)
+			return 0, 0, errors.Errorf("dataset: batch position %d: index %d out of range [0, %d)", p, i, n)
 		}
 		o, err := src.Observation(i)
 		if err != nil {
-			return errors.Wrapf(err, "dataset: observation %d", i)
+			return 0, 0, errors.Wrapf(err, "dataset: observation %d", i)
 		}
-		if err := s.checkObservation(o); err != nil {
-			return errors.Wrapf(err, "dataset: observation %d", i)
+		if err := bd.schema.checkObservation(o); err != nil {
+			return 0, 0, errors.Wrapf(err, "dataset: observation %d", i)
 		}
 		bd.obs[p] = o
 		maxT = max(maxT, o.Seq.T)
@@ -383,14 +402,16 @@ func (bd *builder) build(dst *Batch, src Source, n int, indices []int) error {
 			minT = o.Seq.T
 		}
 	}
+	return minT, maxT, nil
+}
 
-	bsz, t, f, r := len(indices), maxT, s.NumFeatures, s.ResponseSize
-	if bd.cfg.seqLen == Shortest {
-		t = minT
-	}
-	dir := bd.cfg.direction
+// resizeBatch sets dst's sizes for a whole batch of the observations at
+// indices, t timesteps long, and sizes its storage to them.
+func (bd *builder) resizeBatch(dst *Batch, indices []int, t int) {
+	s := bd.schema
+	bsz, f, r := len(indices), s.NumFeatures, s.ResponseSize
 	dst.B, dst.T, dst.F = bsz, t, f
-	dst.Direction = dir
+	dst.Direction = bd.cfg.direction
 	dst.ResponseSize = r
 	dst.Frame = s.Frame
 	dst.Chunk, dst.Chunks = 0, 1
@@ -404,56 +425,54 @@ func (bd *builder) build(dst *Batch, src Source, n int, indices []int) error {
 	dst.Responses = resizeIf(dst.Responses, bsz*r, !s.PerStep && r > 0)
 	dst.StepLabels = resizeIf(dst.StepLabels, bsz*t, s.PerStep && s.NumClasses > 0)
 	dst.StepResponses = resizeIf(dst.StepResponses, bsz*t*r, s.PerStep && r > 0)
+}
 
-	pad := bd.cfg.padValue
-	for b, o := range bd.obs {
-		// Keep l steps of the sequence, skipping the first skip of them
-		// when Shortest truncates on the left, and place them at start.
-		l := min(o.Seq.T, t)
-		skip, start := 0, 0
-		if dir == PadLeft {
-			skip, start = o.Seq.T-l, t-l
-		}
-		end := start + l
-		// Every element is written, padding included, because dst's
-		// storage still holds the previous batch.
-		x := dst.X[b*t*f : (b+1)*t*f]
-		fill(x[:start*f], pad)
-		copy(x[start*f:end*f], o.Seq.Data[skip*f:(skip+l)*f])
-		fill(x[end*f:], pad)
-		if bd.cfg.norm != nil {
-			bd.cfg.norm.apply(x[start*f : end*f])
-		}
-		m := dst.Mask[b*t : (b+1)*t]
-		fill(m[:start], 0)
-		fill(m[start:end], 1)
-		fill(m[end:], 0)
-
-		dst.Lengths[b] = l
-		dst.Ends[b] = true
-		if dst.Labels != nil {
-			dst.Labels[b] = o.Label
-		}
-		if dst.Responses != nil {
-			copy(dst.Responses[b*r:], o.Response)
-		}
-		if dst.StepLabels != nil {
-			sl := dst.StepLabels[b*t : (b+1)*t]
-			fill(sl[:start], -1)
-			copy(sl[start:end], o.StepLabels[skip:skip+l])
-			fill(sl[end:], -1)
-		}
-		if dst.StepResponses != nil {
-			sr := dst.StepResponses[b*t*r : (b+1)*t*r]
-			fill(sr[:start*r], 0)
-			copy(sr[start*r:end*r], o.StepResponses[skip*r:(skip+l)*r])
-			fill(sr[end*r:], 0)
-		}
+// place writes observation o as sequence b of dst, sized by resizeBatch.
+// Every element is written, padding included, because dst's storage still
+// holds the previous batch.
+func (bd *builder) place(dst *Batch, b int, o Observation) {
+	t, f, r := dst.T, dst.F, dst.ResponseSize
+	// Keep l steps of the sequence, skipping the first skip of them when
+	// Shortest truncates on the left, and place them at start.
+	l := min(o.Seq.T, t)
+	skip, start := 0, 0
+	if dst.Direction == PadLeft {
+		skip, start = o.Seq.T-l, t-l
 	}
-	// Let a lazy source's sequences be collected as soon as the caller is
-	// done with the batch.
-	clear(bd.obs)
-	return nil
+	end := start + l
+	pad := bd.cfg.padValue
+	x := dst.X[b*t*f : (b+1)*t*f]
+	fill(x[:start*f], pad)
+	copy(x[start*f:end*f], o.Seq.Data[skip*f:(skip+l)*f])
+	fill(x[end*f:], pad)
+	if bd.cfg.norm != nil {
+		bd.cfg.norm.apply(x[start*f : end*f])
+	}
+	m := dst.Mask[b*t : (b+1)*t]
+	fill(m[:start], 0)
+	fill(m[start:end], 1)
+	fill(m[end:], 0)
+
+	dst.Lengths[b] = l
+	dst.Ends[b] = true
+	if dst.Labels != nil {
+		dst.Labels[b] = o.Label
+	}
+	if dst.Responses != nil {
+		copy(dst.Responses[b*r:], o.Response)
+	}
+	if dst.StepLabels != nil {
+		sl := dst.StepLabels[b*t : (b+1)*t]
+		fill(sl[:start], -1)
+		copy(sl[start:end], o.StepLabels[skip:skip+l])
+		fill(sl[end:], -1)
+	}
+	if dst.StepResponses != nil {
+		sr := dst.StepResponses[b*t*r : (b+1)*t*r]
+		fill(sr[:start*r], 0)
+		copy(sr[start*r:end*r], o.StepResponses[skip*r:(skip+l)*r])
+		fill(sr[end*r:], 0)
+	}
 }
 
 // chunkInto writes chunk k of bt, split every n timesteps, into dst,

@@ -282,39 +282,50 @@ func OpenCSVFolder(dir string, opts ...CSVOption) (*CSVFolder, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "dataset")
 	}
-	isDir := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		isDir[e.Name()] = e.IsDir()
+	tg, err := folderTargets(dir, entries, cfg)
+	if err != nil {
+		return nil, err
 	}
+	format, err := learnFormat(dir, tg.files[0], cfg.header)
+	if err != nil {
+		return nil, err
+	}
+	f := &CSVFolder{
+		dir:        dir,
+		files:      tg.files,
+		labels:     tg.labels,
+		responses:  tg.responses,
+		classNames: tg.classNames,
+		format:     format,
+		schema:     Schema{NumFeatures: format.features, NumClasses: len(tg.classNames), ResponseSize: tg.responseSize},
+		readAhead:  cfg.readAhead,
+		readers:    cfg.readers,
+		cache:      make(map[int]*cachedSeq),
+	}
+	f.wake.L = &f.mu
+	return f, nil
+}
 
+// folderTargets returns the sequence files of the folder dir, whose
+// entries are given, and their targets: those of the targets file, each
+// file checked to be in dir, or for an Unlabeled set without a targets
+// file every .csv file of dir.
+func folderTargets(dir string, entries []os.DirEntry, cfg csvConfig) (*csvTargets, error) {
 	tpath := cfg.targets
 	if !filepath.IsAbs(tpath) {
 		tpath = filepath.Join(dir, tpath)
 	}
-	var tg *csvTargets
 	tf, err := os.Open(tpath)
 	switch {
 	case err == nil:
-		tg, err = parseCSVTargets(tf, cfg.task, cfg.targetsHeader, cfg.classNames)
+		tg, err := parseCSVTargets(tf, cfg.task, cfg.targetsHeader, cfg.classNames)
 		tf.Close()
 		if err != nil {
 			return nil, errors.Wrapf(err, "dataset: %s", tpath)
 		}
-		for k, name := range tg.files {
-			d, ok := isDir[name]
-			switch {
-			case !ok:
-				hint := ""
-				if tg.lines[k] == 1 && !cfg.targetsHeader {
-					hint = " (if line 1 is a header, use WithTargetsHeader(true))"
-				}
-				return nil, errors.Errorf("dataset: %s: line %d: file %q is not in %s%s", tpath, tg.lines[k], name, dir, hint)
-			case d:
-				return nil, errors.Errorf("dataset: %s: line %d: %q is a directory, want a file", tpath, tg.lines[k], name)
-			}
-		}
+		return tg, checkListed(dir, tpath, entries, tg, cfg.targetsHeader)
 	case errors.Is(err, fs.ErrNotExist) && cfg.task == Unlabeled && !cfg.targetsSet:
-		tg = &csvTargets{}
+		tg := &csvTargets{}
 		for _, e := range entries {
 			if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
 				tg.files = append(tg.files, e.Name())
@@ -323,42 +334,54 @@ func OpenCSVFolder(dir string, opts ...CSVOption) (*CSVFolder, error) {
 		if len(tg.files) == 0 {
 			return nil, errors.Errorf("dataset: %s: no .csv files", dir)
 		}
-	default:
-		return nil, errors.Wrap(err, "dataset: targets file")
+		return tg, nil
 	}
+	return nil, errors.Wrap(err, "dataset: targets file")
+}
 
-	first := tg.files[0]
+// checkListed checks that every file the targets file at tpath lists is a
+// file among the entries of dir.
+func checkListed(dir, tpath string, entries []os.DirEntry, tg *csvTargets, targetsHeader bool) error {
+	isDir := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		isDir[e.Name()] = e.IsDir()
+	}
+	for k, name := range tg.files {
+		d, ok := isDir[name]
+		switch {
+		case !ok:
+			hint := ""
+			if tg.lines[k] == 1 && !targetsHeader {
+				hint = " (if line 1 is a header, use WithTargetsHeader(true))"
+			}
+			return errors.Errorf("dataset: %s: line %d: file %q is not in %s%s", tpath, tg.lines[k], name, dir, hint)
+		case d:
+			return errors.Errorf("dataset: %s: line %d: %q is a directory, want a file", tpath, tg.lines[k], name)
+		}
+	}
+	return nil
+}
+
+// learnFormat reads the header, as header says, and first row of the
+// sequence file first in dir, and returns how every file is to be read.
+// One row is enough to learn the columns; the rest of the file is read
+// when its observation is.
+func learnFormat(dir, first string, header headerMode) (seqFormat, error) {
 	firstPath := filepath.Join(dir, first)
 	ff, err := os.Open(firstPath)
 	if err != nil {
-		return nil, errors.Wrap(err, "dataset")
+		return seqFormat{}, errors.Wrap(err, "dataset")
 	}
 	defer ff.Close()
-	// One row is enough to learn the columns; the rest of the file is read
-	// when its observation is.
-	seq, header, err := parseCSVSequence(ff, seqFormat{header: cfg.header}, 1)
+	seq, names, err := parseCSVSequence(ff, seqFormat{header: header}, 1)
 	if err != nil {
-		return nil, errors.Wrapf(err, "dataset: file %s", firstPath)
+		return seqFormat{}, errors.Wrapf(err, "dataset: file %s", firstPath)
 	}
 	format := seqFormat{header: headerNone, features: seq.F, ref: first}
-	if header != nil {
-		format.header, format.names = headerPresent, header
+	if names != nil {
+		format.header, format.names = headerPresent, names
 	}
-
-	f := &CSVFolder{
-		dir:        dir,
-		files:      tg.files,
-		labels:     tg.labels,
-		responses:  tg.responses,
-		classNames: tg.classNames,
-		format:     format,
-		schema:     Schema{NumFeatures: seq.F, NumClasses: len(tg.classNames), ResponseSize: tg.responseSize},
-		readAhead:  cfg.readAhead,
-		readers:    cfg.readers,
-		cache:      make(map[int]*cachedSeq),
-	}
-	f.wake.L = &f.mu
-	return f, nil
+	return format, nil
 }
 
 // Len returns the number of observations.

@@ -269,72 +269,15 @@ func (st *NormalizationStats) normalizer() (*normalizer, error) {
 	if nc == 0 {
 		return nil, errors.Errorf("dataset: %v normalization without statistics", st.Mode)
 	}
-	px := 1
-	if !st.Frame.IsZero() {
-		if st.Frame.C <= 0 || st.Frame.H <= 0 || st.Frame.W <= 0 {
-			return nil, errors.Errorf("dataset: normalization frame shape %v, want positive sizes", st.Frame)
-		}
-		if nc != st.Frame.C {
-			return nil, errors.Errorf("dataset: %v normalization has statistics for %d channels, want %d for frames of %v", st.Mode, nc, st.Frame.C, st.Frame)
-		}
-		px = st.Frame.H * st.Frame.W
+	px, err := st.pixels(nc)
+	if err != nil {
+		return nil, err
 	}
-	check := func(name string, v []float64) error {
-		if len(v) != nc {
-			return errors.Errorf("dataset: %v normalization: %s has %d values, want %d", st.Mode, name, len(v), nc)
-		}
-		for c, x := range v {
-			if !isFinite(x) {
-				return errors.Errorf("dataset: %v normalization: %s[%d] is %v", st.Mode, name, c, x)
-			}
-		}
-		return nil
+	sub, div, add, err := st.perChannel(nc)
+	if err != nil {
+		return nil, err
 	}
-	// Per channel first, then spread over each channel's features.
-	sub, div, add := make([]float64, nc), make([]float64, nc), make([]float64, nc)
-	switch st.Mode {
-	case ZeroCenter, ZScore:
-		if err := check("Mean", st.Mean); err != nil {
-			return nil, err
-		}
-		copy(sub, st.Mean)
-		fill(div, 1)
-		if st.Mode == ZScore {
-			if err := check("Std", st.Std); err != nil {
-				return nil, err
-			}
-			for c, s := range st.Std {
-				if s < 0 {
-					return nil, errors.Errorf("dataset: zscore normalization: Std[%d] is %v, want at least 0", c, s)
-				}
-				if s > 0 {
-					div[c] = s
-				}
-			}
-		}
-	case RescaleSymmetric, RescaleZeroOne:
-		if err := check("Min", st.Min); err != nil {
-			return nil, err
-		}
-		if err := check("Max", st.Max); err != nil {
-			return nil, err
-		}
-		for c := range nc {
-			r := st.Max[c] - st.Min[c]
-			switch {
-			case r < 0:
-				return nil, errors.Errorf("dataset: %v normalization: Max[%d] = %v is less than Min[%d] = %v", st.Mode, c, st.Max[c], c, st.Min[c])
-			case math.IsInf(r, 0):
-				return nil, errors.Errorf("dataset: %v normalization: Max[%d] - Min[%d] overflows", st.Mode, c, c)
-			case r == 0:
-				r = 1
-			}
-			sub[c], div[c] = st.Min[c], r
-			if st.Mode == RescaleSymmetric {
-				div[c], add[c] = r/2, -1
-			}
-		}
-	}
+	// Spread each channel's values over its features.
 	nm := &normalizer{
 		sub: make([]float64, nc*px),
 		div: make([]float64, nc*px),
@@ -346,6 +289,84 @@ func (st *NormalizationStats) normalizer() (*normalizer, error) {
 		fill(nm.add[c*px:(c+1)*px], add[c])
 	}
 	return nm, nil
+}
+
+// pixels returns the features per channel of statistics for nc channels:
+// a frame's height times width, or 1 without a frame.
+func (st *NormalizationStats) pixels(nc int) (int, error) {
+	if st.Frame.IsZero() {
+		return 1, nil
+	}
+	if st.Frame.C <= 0 || st.Frame.H <= 0 || st.Frame.W <= 0 {
+		return 0, errors.Errorf("dataset: normalization frame shape %v, want positive sizes", st.Frame)
+	}
+	if nc != st.Frame.C {
+		return 0, errors.Errorf("dataset: %v normalization has statistics for %d channels, want %d for frames of %v", st.Mode, nc, st.Frame.C, st.Frame)
+	}
+	return st.Frame.H * st.Frame.W, nil
+}
+
+// perChannel validates the statistics of st's mode and returns, for each of
+// the nc channels, what the normalizer subtracts, divides by and adds.
+func (st *NormalizationStats) perChannel(nc int) (sub, div, add []float64, err error) {
+	sub, div, add = make([]float64, nc), make([]float64, nc), make([]float64, nc)
+	switch st.Mode {
+	case ZeroCenter, ZScore:
+		if err := st.checkStat("Mean", st.Mean, nc); err != nil {
+			return nil, nil, nil, err
+		}
+		copy(sub, st.Mean)
+		fill(div, 1)
+		if st.Mode == ZScore {
+			if err := st.checkStat("Std", st.Std, nc); err != nil {
+				return nil, nil, nil, err
+			}
+			for c, s := range st.Std {
+				if s < 0 {
+					return nil, nil, nil, errors.Errorf("dataset: zscore normalization: Std[%d] is %v, want at least 0", c, s)
+				}
+				if s > 0 {
+					div[c] = s
+				}
+			}
+		}
+	case RescaleSymmetric, RescaleZeroOne:
+		if err := st.checkStat("Min", st.Min, nc); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := st.checkStat("Max", st.Max, nc); err != nil {
+			return nil, nil, nil, err
+		}
+		for c := range nc {
+			r := st.Max[c] - st.Min[c]
+			switch {
+			case r < 0:
+				return nil, nil, nil, errors.Errorf("dataset: %v normalization: Max[%d] = %v is less than Min[%d] = %v", st.Mode, c, st.Max[c], c, st.Min[c])
+			case math.IsInf(r, 0):
+				return nil, nil, nil, errors.Errorf("dataset: %v normalization: Max[%d] - Min[%d] overflows", st.Mode, c, c)
+			case r == 0:
+				r = 1
+			}
+			sub[c], div[c] = st.Min[c], r
+			if st.Mode == RescaleSymmetric {
+				div[c], add[c] = r/2, -1
+			}
+		}
+	}
+	return sub, div, add, nil
+}
+
+// checkStat checks that the statistic called name holds nc finite values.
+func (st *NormalizationStats) checkStat(name string, v []float64, nc int) error {
+	if len(v) != nc {
+		return errors.Errorf("dataset: %v normalization: %s has %d values, want %d", st.Mode, name, len(v), nc)
+	}
+	for c, x := range v {
+		if !isFinite(x) {
+			return errors.Errorf("dataset: %v normalization: %s[%d] is %v", st.Mode, name, c, x)
+		}
+	}
+	return nil
 }
 
 // apply normalizes x, whole timesteps of len(nm.sub) features, in place.

@@ -24,19 +24,6 @@ func lengthSet(t testing.TB, lens ...int) *InMemory {
 	return m
 }
 
-// epochIndices returns the indices of each batch of an epoch.
-func epochIndices(t *testing.T, br *Batcher, epoch int) [][]int {
-	t.Helper()
-	var out [][]int
-	for bt, err := range br.Epoch(epoch) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, slices.Clone(bt.Indices))
-	}
-	return out
-}
-
 func mustBatcher(t testing.TB, src Source, size int, opts ...BatchOption) *Batcher {
 	t.Helper()
 	br, err := NewBatcher(src, size, opts...)

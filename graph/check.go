@@ -178,9 +178,11 @@ func (n *Network) checkTargets(b *dataset.Batch) error {
 			return errors.Errorf("graph: the network is trained with a label per timestep; the batch has %d for %d×%d steps", len(b.StepLabels), b.B, b.T)
 		}
 		for i, l := range b.StepLabels {
-			real := b.Mask[i] != 0
-			if real && (l < 0 || l >= k) || !real && l != -1 {
+			switch real := b.Mask[i] != 0; {
+			case real && (l < 0 || l >= k):
 				return errors.Errorf("graph: %s: label %d at timestep %d is outside the network's %d classes [0, %d)", where(b, i/b.T), l, i%b.T, k, k)
+			case !real && l != -1:
+				return errors.Errorf("graph: %s: label %d at timestep %d, which is padding; want -1 there", where(b, i/b.T), l, i%b.T)
 			}
 		}
 	case n.PerStep():

@@ -656,18 +656,15 @@ func (n *Network) setTensors(tensors map[string]stTensor) error {
 	var extra []string
 	for name := range tensors {
 		if want[name] == nil {
-			extra = append(extra, strconv.Quote(name))
+			extra = append(extra, name)
 		}
 	}
 	sort.Strings(extra)
 	switch {
 	case len(extra) == 1:
-		return errors.Errorf("tensor %s is not a learnable or running statistic of the network", extra[0])
-	case len(extra) > 5:
-		extra = append(extra[:5], "...")
-		fallthrough
+		return errors.Errorf("tensor %q is not a learnable or running statistic of the network", extra[0])
 	case len(extra) > 1:
-		return errors.Errorf("%d tensors are not learnables or running statistics of the network: %s", len(extra), strings.Join(extra, ", "))
+		return errors.Errorf("%d tensors are not learnables or running statistics of the network: %s", len(extra), quoteSome(extra, 5))
 	}
 	for _, name := range names {
 		t := tensors[name]

@@ -601,6 +601,12 @@ func TestLoadRejectsBadCheckpoints(t *testing.T) {
 		{"extra tensor", rewrite(t, good, func(ts []stTensor, _ map[string]string) []stTensor {
 			return append(ts, stTensor{name: "lstm1/Peepholes", dtype: "F32", shape: []int{2}, data: make([]byte, 8)})
 		}), `tensor "lstm1/Peepholes" is not a learnable or running statistic of the network`},
+		{"many extra tensors", rewrite(t, good, func(ts []stTensor, _ map[string]string) []stTensor {
+			for i := range 7 {
+				ts = append(ts, stTensor{name: fmt.Sprintf("extra%d", i), dtype: "F32", shape: []int{1}, data: make([]byte, 4)})
+			}
+			return ts
+		}), `7 tensors are not learnables or running statistics of the network: "extra0", "extra1", "extra2", "extra3", "extra4", and 2 more`},
 		{"wrong shape", rewrite(t, good, editTensor("fc1/Weights", func(t *stTensor) { t.shape = []int{4} })),
 			`tensor "fc1/Weights": shape [4], the network has [2 2]`},
 		{"wrong dtype", rewrite(t, good, editTensor("lstm1/Bias", func(t *stTensor) { t.dtype, t.data = "F64", make([]byte, 64) })),

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"slices"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -20,13 +21,15 @@ import (
 // largest relative error |tape - numeric| / max(|tape|, |numeric|, 1e-3).
 // It checks any network, layers of your own included: a correct one stays
 // below about 1e-6. net must compute in float64 (WithDtype(tensor.Float64))
-// and is left as it was; every element costs two training steps, so check
-// small networks.
+// and is left as it was: learnables, batch normalization's running
+// statistics and the state carried between chunks. Every element costs two
+// training steps, so check small networks.
 func CheckGradients(net *Network, b *dataset.Batch) (nodes.GradientMismatch, error) {
 	var worst nodes.GradientMismatch
 	if net == nil || net.dtype != tensor.Float64 {
 		return worst, errors.New("graph: gradient check: want a float64 network (WithDtype(tensor.Float64))")
 	}
+	defer net.keepTrainingState()()
 	var tape gradientRecorder
 	if _, err := net.TrainStep(b, &tape); err != nil {
 		return worst, errors.Wrap(err, "graph: gradient check")
@@ -51,6 +54,24 @@ func CheckGradients(net *Network, b *dataset.Batch) (nodes.GradientMismatch, err
 		}
 	}
 	return worst, nil
+}
+
+// keepTrainingState saves what a training step changes besides the
+// learnables, the running statistics of batch normalization and the state
+// carried to a next chunk, and returns the function that restores it.
+func (n *Network) keepTrainingState() (restore func()) {
+	stats := make(map[string][2][]float64, len(n.batchNorm))
+	for name, st := range n.batchNorm {
+		stats[name] = [2][]float64{slices.Clone(st.Mean), slices.Clone(st.Variance)}
+	}
+	carried := n.train
+	return func() {
+		for name, s := range stats {
+			copy(n.batchNorm[name].Mean, s[0])
+			copy(n.batchNorm[name].Variance, s[1])
+		}
+		n.train = carried
+	}
 }
 
 // centralDifference returns (L(w_i + h) - L(w_i - h)) / 2h for element i of

@@ -21,21 +21,20 @@ type LayerOption func(*layerOptions)
 // layerOptions holds the values of every layer option and which were
 // given; each layer reads those it takes.
 type layerOptions struct {
-	name                               string
-	mode                               rnn.OutputMode
-	merge                              rnn.MergeMode
-	gate, state                        nodes.Activation
-	reset                              rnn.ResetGateMode
-	inputInit, recurrentInit, biasInit nodes.Initializer
-	cellType                           string
-	norm                               dataset.Normalization
-	pad, stride                        []int
-	samePadding, causalPadding         bool
-	dilation                           int
-	epsilon, meanDecay, varianceDecay  float64
-	weights                            []float64
-	given                              options.Given
-	nilOption                          bool
+	name                              string
+	mode                              rnn.OutputMode
+	merge                             rnn.MergeMode
+	gate, state                       nodes.Activation
+	reset                             rnn.ResetGateMode
+	inits                             []rnn.Option // the initializers given, for the cell
+	cellType                          string
+	norm                              dataset.Normalization
+	pad, stride                       []int
+	samePadding, causalPadding        bool
+	dilation                          int
+	epsilon, meanDecay, varianceDecay float64
+	weights                           []float64
+	given                             options.Given
 }
 
 // The names of the options, as errors give them.
@@ -122,19 +121,25 @@ func WithCellType(name string) LayerOption {
 // weights start (Glorot by default; nodes.ParseInitializer takes MATLAB's
 // names). A checkpoint keeps the trained values, not the initializers.
 func WithInputWeightsInitializer(init nodes.Initializer) LayerOption {
-	return func(o *layerOptions) { o.inputInit = init; o.mark(optInit) }
+	return initOption(rnn.WithInputWeightsInitializer(init))
 }
 
 // WithRecurrentWeightsInitializer sets how the recurrent weights start
 // (orthogonal by default).
 func WithRecurrentWeightsInitializer(init nodes.Initializer) LayerOption {
-	return func(o *layerOptions) { o.recurrentInit = init; o.mark(optInit) }
+	return initOption(rnn.WithRecurrentWeightsInitializer(init))
 }
 
 // WithBiasInitializer sets how the biases start (unit forget gate for LSTM
 // layers, zeros for GRU layers, by default).
 func WithBiasInitializer(init nodes.Initializer) LayerOption {
-	return func(o *layerOptions) { o.biasInit = init; o.mark(optInit) }
+	return initOption(rnn.WithBiasInitializer(init))
+}
+
+// initOption is the layer option that hands the cell option of an
+// initializer on to the cell, which checks it.
+func initOption(opt rnn.Option) LayerOption {
+	return func(o *layerOptions) { o.inits = append(o.inits, opt); o.mark(optInit) }
 }
 
 // WithMergeMode sets how a bidirectional layer combines its directions
@@ -215,16 +220,7 @@ func (o layerOptions) cellOptions(withReset bool) []rnn.Option {
 	if withReset {
 		opts = append(opts, rnn.WithResetGateMode(o.reset))
 	}
-	if o.inputInit != nil {
-		opts = append(opts, rnn.WithInputWeightsInitializer(o.inputInit))
-	}
-	if o.recurrentInit != nil {
-		opts = append(opts, rnn.WithRecurrentWeightsInitializer(o.recurrentInit))
-	}
-	if o.biasInit != nil {
-		opts = append(opts, rnn.WithBiasInitializer(o.biasInit))
-	}
-	return opts
+	return append(opts, o.inits...)
 }
 
 // oneStride returns the stride of a layer over time: 1, or the one value

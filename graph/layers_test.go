@@ -237,3 +237,57 @@ func TestActivations(t *testing.T) {
 func rnnNodeName(cell string, t int, part string) string {
 	return rnn.Step{T: t}.NodeName(cell, part)
 }
+
+// TestLayerInitializers checks that the initializer options of the built-in
+// recurrent layers reach their cells: every value of a learnable is the
+// constant its option gives, and a nil initializer is an error, as it is
+// for the cell (rnn.WithInputWeightsInitializer).
+func TestLayerInitializers(t *testing.T) {
+	inits := []LayerOption{
+		WithInputWeightsInitializer(nodes.Constant(0.25)),
+		WithRecurrentWeightsInitializer(nodes.Constant(-0.5)),
+		WithBiasInitializer(nodes.Constant(2)),
+	}
+	for _, c := range []struct {
+		name   string
+		layer  Layer
+		prefix []string
+	}{
+		{"lstm", LSTM(3, inits...), []string{"lstm1/"}},
+		{"gru", GRU(3, inits...), []string{"gru1/"}},
+		{"bilstm", BiLSTM(3, inits...), []string{"bilstm1/forward/", "bilstm1/backward/"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			net, err := NewNetwork([]Layer{SequenceInput(2), c.layer, FullyConnected(1), RegressionOutput()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, prefix := range c.prefix {
+				for part, want := range map[string]float64{"InputWeights": 0.25, "RecurrentWeights": -0.5, "Bias": 2} {
+					v, err := net.Learnable(prefix + part)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, x := range v {
+						if x != want {
+							t.Fatalf("%s%s[%d] = %v, want %v", prefix, part, i, x, want)
+						}
+					}
+				}
+			}
+		})
+	}
+	for _, c := range []struct {
+		opt  LayerOption
+		want string
+	}{
+		{WithInputWeightsInitializer(nil), "nil input weights initializer"},
+		{WithRecurrentWeightsInitializer(nil), "nil recurrent weights initializer"},
+		{WithBiasInitializer(nil), "nil bias initializer"},
+	} {
+		_, err := NewNetwork([]Layer{SequenceInput(2), LSTM(3, c.opt), FullyConnected(1), RegressionOutput()})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v; want one saying %s", err, c.want)
+		}
+	}
+}

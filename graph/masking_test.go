@@ -207,10 +207,3 @@ func TestActivationsNameTheCarriedState(t *testing.T) {
 		}
 	}
 }
-
-func firstRow(rows [][]float64, err error) ([]float64, error) {
-	if err != nil {
-		return nil, err
-	}
-	return rows[0], nil
-}

@@ -451,8 +451,9 @@ func (n *Network) Normalization() *dataset.NormalizationStats {
 	return n.norm
 }
 
-// normalized returns b with its real timesteps normalized, in a copy that
-// reuses the network's buffer, or b itself without normalization.
+// normalized returns b with its real timesteps normalized, in a copy of X
+// (b is the caller's, and concurrent inference gives no buffer to share),
+// or b itself without normalization.
 func (n *Network) normalized(b *dataset.Batch) (*dataset.Batch, error) {
 	if n.input.norm == dataset.NormNone {
 		return b, nil

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -140,5 +141,42 @@ func TestSequenceToSequencePadding(t *testing.T) {
 	lastNet, _ := NewNetwork([]Layer{SequenceInput(2), GRU(4, WithOutputMode(rnn.Last)), FullyConnected(3), Softmax(), ClassificationOutput()})
 	if _, err := lastNet.PredictStepsBatch(&dataset.Batch{}); err == nil {
 		t.Error("PredictStepsBatch on a sequence-to-label network gave no error")
+	}
+}
+
+// TestBadStepLabelsAreAnError checks the per-step labels of a batch: in
+// range at real timesteps, -1 at padding (as dataset.MakeBatch writes them).
+func TestBadStepLabelsAreAnError(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	// Sequences of 2 and 4 timesteps: sequence 0 is padded at 2 and 3.
+	seqs := append(randomSequences(t, rng, 1, 2, 2, 2), randomSequences(t, rng, 1, 2, 4, 4)...)
+	src, err := dataset.NewUnlabeled(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := dataset.MakeBatch(src, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := withStepTargets(b, 3, false)
+	net, err := NewNetwork([]Layer{SequenceInput(2), LSTM(2), FullyConnected(3), Softmax(), ClassificationOutput()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		at   int
+		l    int
+		want string
+	}{
+		{"class beyond the outputs", 1, 3, "label 3 at timestep 1 is outside the network's 3 classes"},
+		{"negative class", 0, -1, "label -1 at timestep 0 is outside"},
+		{"a class on padding", 3, 0, "sequence 0 of the batch (observation 0): label 0 at timestep 3, which is padding; want -1 there"},
+	} {
+		bad := good.Clone()
+		bad.StepLabels[c.at] = c.l
+		if _, err := net.TrainStep(bad, &recorder{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %s", c.name, err, c.want)
+		}
 	}
 }

@@ -172,6 +172,15 @@ func TestForecastIsMATLABsClosedLoop(t *testing.T) {
 	if _, err := net.Forecast(b, 0); err == nil {
 		t.Error("a forecast of 0 steps gave no error")
 	}
+	// A stream runs a batch as a later chunk, in which a sequence may have
+	// no real step; a forecast of it has no last output to start from.
+	empty := b.Clone()
+	clear(empty.Mask[:empty.T])
+	empty.Lengths[0] = 0
+	net.ResetState()
+	if _, err := net.Forecast(empty, 2); err == nil || !strings.Contains(err.Error(), "sequence 0 of the batch (observation 0) has no real timestep") {
+		t.Errorf("forecast from a sequence without timesteps: error %v", err)
+	}
 }
 
 // trainingData returns a classification set whose class is whether the

@@ -237,6 +237,15 @@ func (s *Stream) Forecast(b *dataset.Batch, steps int) ([][][]float64, error) {
 	if steps < 1 {
 		return nil, errors.Errorf("graph: forecast of %d steps; want at least 1", steps)
 	}
+	if b != nil {
+		// The stream would run b as a later chunk, in which a sequence may
+		// have no real step: the forecast would have no output to start from.
+		for i, l := range b.Lengths {
+			if l == 0 {
+				return nil, errors.Errorf("graph: forecast: %s has no real timestep to forecast from", where(b, i))
+			}
+		}
+	}
 	out, err := s.predict(b)
 	if err != nil {
 		return nil, err

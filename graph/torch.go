@@ -19,10 +19,10 @@ import (
 // in the model and the parameter's name in the module
 // ("encoder.lstm.weight_ih_l1_reverse"); safetensors.torch.save_file writes
 // it into the container of checkpoints (safetensors.go), without
-// seqgraph's metadata. Each layer with learnables is one module, or one layer k of a
-// multi-layer nn.LSTM, nn.GRU or nn.RNN; the layers say which and how their
-// learnables map (torch_layers.go); this file names the modules, and moves
-// the values in and out.
+// seqgraph's metadata. Each layer with learnables is one module, or one
+// layer k of a multi-layer nn.LSTM, nn.GRU or nn.RNN; each layer says which
+// and how its learnables map (its torchModule method, in its own file);
+// this file names the modules, and moves the values in and out.
 
 // TorchOption configures LoadStateDict, SaveStateDict and StateDictKeys.
 type TorchOption func(*torchConfig)

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -55,7 +56,20 @@ func TestVideoNetworkGradients(t *testing.T) {
 			if !b.Padded() {
 				t.Fatal("test batch is not padded")
 			}
+			// The check trains; it must leave the network as it was,
+			// running statistics included, which predictions read.
+			before, err := net.PredictBatch(b)
+			if err != nil {
+				t.Fatal(err)
+			}
 			checkNetworkGradients(t, net, b)
+			after, err := net.PredictBatch(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(before, after) {
+				t.Errorf("predictions before the gradient check %v, after %v", before, after)
+			}
 		})
 	}
 }

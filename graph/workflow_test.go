@@ -493,6 +493,7 @@ func TestWorkflowErrors(t *testing.T) {
 		}, "cannot be allocated"},
 		"a nil context": {func() error {
 			net, _ := NewNetwork(classifier(2))
+			//lint:ignore SA1012 the case is that Train refuses a nil context
 			_, _, err := Train(nil, net, labelled, quiet)
 			return err
 		}, "nil context"},

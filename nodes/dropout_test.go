@@ -11,13 +11,12 @@ import (
 // dropoutGraph builds y = Dropout(x) and cost = Σ w⊙y in a new graph and
 // compiles it with gradients for x.
 type dropoutGraph struct {
-	x, w    []float64
-	y       gorgonia.Value
-	vm      gorgonia.VM
-	xNode   *gorgonia.Node
-	phase   Phase
-	yNode   *gorgonia.Node
-	costVal gorgonia.Value
+	x, w  []float64
+	y     gorgonia.Value
+	vm    gorgonia.VM
+	xNode *gorgonia.Node
+	phase Phase
+	yNode *gorgonia.Node
 }
 
 func newDropoutGraph(t *testing.T, p float64, seed uint64, n int) *dropoutGraph {

@@ -201,9 +201,6 @@ func (op *gruOp) params() int {
 }
 
 func newGRUOp(s GRUSpec) (*gruOp, gorgonia.Nodes, error) {
-	fail := func(format string, args ...any) (*gruOp, gorgonia.Nodes, error) {
-		return nil, nil, errors.Errorf("nodes: gru layer %q: "+format, append([]any{s.Name}, args...)...)
-	}
 	if s.Gate == 0 {
 		s.Gate = Sigmoid
 	}
@@ -211,77 +208,33 @@ func newGRUOp(s GRUSpec) (*gruOp, gorgonia.Nodes, error) {
 		s.State = Tanh
 	}
 	if !s.Gate.Valid() || !s.State.Valid() {
-		return fail("gate activation %v and state activation %v must be valid", s.Gate, s.State)
+		return nil, nil, errors.Errorf("nodes: gru layer %q: gate activation %v and state activation %v must be valid", s.Name, s.Gate, s.State)
 	}
-	steps := len(s.X)
-	if steps == 0 {
-		return fail("no timesteps")
-	}
-	if s.X[0] == nil || s.X[0].Dims() != 2 {
-		return fail("input at t=0 must be a B×F matrix, got %v", lstmShapeOf(s.X[0]))
-	}
-	b, f, dt, g := s.X[0].Shape()[0], s.X[0].Shape()[1], s.X[0].Dtype(), s.X[0].Graph()
-	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return fail("dtype %v, want float64 or float32", dt)
-	}
-	if s.R == nil || s.R.Dims() != 2 || s.R.Shape()[0]%3 != 0 || s.R.Shape()[0] == 0 || s.R.Shape()[1] != s.R.Shape()[0]/3 {
-		return fail("recurrent weights must be a 3H×H matrix, got %v", lstmShapeOf(s.R))
+	d, err := fusedLayerDims("gru", s.Name, 3, s.X, s.R)
+	if err != nil {
+		return nil, nil, err
 	}
 	if s.ResetBefore && s.RB != nil {
-		return fail("a recurrent bias with the reset gate before the multiplication, which has none")
+		return nil, nil, errors.Errorf("nodes: gru layer %q: a recurrent bias with the reset gate before the multiplication, which has none", s.Name)
 	}
-	h := s.R.Shape()[1]
-	check := func(what string, n *gorgonia.Node, shape ...int) error {
-		if n == nil || n.Dims() != len(shape) || !n.Shape().Eq(tensor.Shape(shape)) || n.Dtype() != dt || n.Graph() != g {
-			got := any("nil")
-			if n != nil {
-				got = fmt.Sprintf("%v of %v", n.Shape(), n.Dtype())
-			}
-			return errors.Errorf("nodes: gru layer %q: %s must be %v of %v in the inputs' graph, got %v", s.Name, what, tensor.Shape(shape), dt, got)
-		}
-		return nil
-	}
-	args := make(gorgonia.Nodes, 0, 2*steps+gruRB+1)
-	for t, x := range s.X {
-		if err := check(fmt.Sprintf("input at t=%d", t), x, b, f); err != nil {
-			return nil, nil, err
-		}
-		args = append(args, x)
-	}
-	type param struct {
-		what  string
-		n     *gorgonia.Node
-		shape []int
-	}
-	ps := []param{
+	b, f, h := d.b, d.f, d.h
+	ps := []fusedParam{
 		{"input weights", s.W, []int{3 * h, f}},
 		{"recurrent weights", s.R, []int{3 * h, h}},
 		{"bias", s.B, []int{3 * h}},
 		{"initial hidden state", s.H0, []int{b, h}},
 	}
 	if !s.ResetBefore {
-		ps = append(ps, param{"recurrent bias (reset gate after multiplication)", s.RB, []int{3 * h}})
+		ps = append(ps, fusedParam{"recurrent bias (reset gate after multiplication)", s.RB, []int{3 * h}})
 	}
-	for _, p := range ps {
-		if err := check(p.what, p.n, p.shape...); err != nil {
-			return nil, nil, err
-		}
-		args = append(args, p.n)
+	args, err := fusedLayerArgs("gru", s.Name, d, s.X, ps, s.Masks)
+	if err != nil {
+		return nil, nil, err
 	}
-	if s.Masks != nil {
-		if len(s.Masks) != steps {
-			return fail("%d masks for %d timesteps", len(s.Masks), steps)
-		}
-		for t, m := range s.Masks {
-			if err := check(fmt.Sprintf("mask at t=%d", t), m, b); err != nil {
-				return nil, nil, err
-			}
-			args = append(args, m)
-		}
-	}
+	steps := len(s.X)
 	op := &gruOp{
 		opBase: opBase{len(args)}, name: s.Name, steps: steps, batch: b, in: f, hidden: h,
-		masked: s.Masks != nil, reverse: s.Reverse, before: s.ResetBefore, gate: s.Gate, state: s.State, dt: dt,
+		masked: s.Masks != nil, reverse: s.Reverse, before: s.ResetBefore, gate: s.Gate, state: s.State, dt: d.dt,
 		reads: make([]*gorgonia.Node, steps+1),
 	}
 	return op, args, nil
@@ -792,43 +745,45 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 	if !ok {
 		return false
 	}
+	if s.dz == nil {
+		s.allocBackward(l)
+	}
+	copy(s.dh0, gruBackwardSteps(op, s, ts))
+	// dX waits for its first reader (inputGradient): a first layer's
+	// inputs are data, whose gradient nothing reads.
+	s.dxStale = true
+	s.weightGradients(l)
+	return true
+}
+
+// allocBackward allocates the buffers of the backward pass of layer l.
+func (s *gruBuffers[T]) allocBackward(l *gruOp) {
 	n, b, f, h := l.steps, l.batch, l.in, l.hidden
 	g3, bh := 3*h, b*h
-	if s.dz == nil {
-		s.dz = make([]T, n*b*g3)
-		s.dh, s.dhp = make([]T, bh), make([]T, bh)
-		s.dx, s.dw, s.dr, s.db = make([]T, n*b*f), make([]T, g3*f), make([]T, g3*h), make([]T, g3)
-		s.dwt, s.dh0, s.ones = make([]T, f*g3), make([]T, bh), make([]T, n*b)
-		for i := range s.ones {
-			s.ones[i] = 1
-		}
-		if l.before {
-			s.dq = make([]T, bh)
-		} else {
-			s.da, s.drb = make([]T, n*b*g3), make([]T, g3)
-		}
+	s.dz = make([]T, n*b*g3)
+	s.dh, s.dhp = make([]T, bh), make([]T, bh)
+	s.dx, s.dw, s.dr, s.db = make([]T, n*b*f), make([]T, g3*f), make([]T, g3*h), make([]T, g3)
+	s.dwt, s.dh0, s.ones = make([]T, f*g3), make([]T, bh), make([]T, n*b)
+	for i := range s.ones {
+		s.ones[i] = 1
 	}
+	if l.before {
+		s.dq = make([]T, bh)
+	} else {
+		s.da, s.drb = make([]T, n*b*g3), make([]T, g3)
+	}
+}
+
+// gruBackwardSteps runs the backward recurrence from the last step read to
+// the first, setting the gradients of the pre-activations (dZ, and dA
+// after multiplication), and returns the gradient of the initial state.
+func gruBackwardSteps[T float](op *gruBackwardOp, s *gruBuffers[T], ts []*tensor.Dense) []T {
+	l := op.l
+	n, b, h := l.steps, l.batch, l.hidden
+	g3, bh := 3*h, b*h
 	r := data[T](ts[1])
-	// grads sets dst to the gradient reaching state block k from its read
-	// node, or zero; with add, it adds the gradient to dst.
-	grads := func(dst []T, k int, add bool) {
-		if op.hIdx[k] < 0 {
-			if !add {
-				clear(dst)
-			}
-			return
-		}
-		g := data[T](ts[op.hIdx[k]])
-		if !add {
-			copy(dst, g)
-			return
-		}
-		for j, v := range g {
-			dst[j] += v
-		}
-	}
 	dh, dhp := s.dh, s.dhp
-	grads(dh, n, false)
+	gruStateGrad(op, ts, dh, n, false)
 	for k := n - 1; k >= 0; k-- {
 		var m []T
 		if l.masked {
@@ -854,24 +809,45 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 			gruStepBackward(l.gate, l.state, gates, hPrev, s.an[k*bh:(k+1)*bh], m, dh, dz, da, dhp, h)
 			layerGemm(false, false, b, h, g3, da, g3, r, h, 1, dhp, h)
 		}
-		grads(dhp, k, true)
+		gruStateGrad(op, ts, dhp, k, true)
 		dh, dhp = dhp, dh
 	}
-	copy(s.dh0, dh)
-	// dWᵀ = Xᵀ·dZ, db = Σ_rows dZ and dX = dZ·W, each over every step at
-	// once; then dR (and dbR) likewise. Each leaves out the steps of
-	// padding only before and after the others (see gruForward): their
-	// rows of dZ and dA are zero, and their rows of dX are cleared.
-	// dX waits for its first reader (inputGradient): a first layer's
-	// inputs are data, whose gradient nothing reads.
-	s.dxStale = true
+	return dh
+}
+
+// gruStateGrad sets dst to the gradient reaching state block k from its
+// read node, or zero; with add, it adds the gradient to dst.
+func gruStateGrad[T float](op *gruBackwardOp, ts []*tensor.Dense, dst []T, k int, add bool) {
+	if op.hIdx[k] < 0 {
+		if !add {
+			clear(dst)
+		}
+		return
+	}
+	g := data[T](ts[op.hIdx[k]])
+	if !add {
+		copy(dst, g)
+		return
+	}
+	for j, v := range g {
+		dst[j] += v
+	}
+}
+
+// weightGradients sets dWᵀ = Xᵀ·dZ and db = Σ_rows dZ, each over every step
+// at once, then dR (and dbR) likewise (dX = dZ·W waits for its reader,
+// inputGradient). Each leaves out the steps of padding only before and
+// after the others (see gruForward): their rows of dZ and dA are zero.
+func (s *gruBuffers[T]) weightGradients(l *gruOp) {
+	b, f, h := l.batch, l.in, l.hidden
+	g3 := 3 * h
 	lo, rows := s.lo*b, (s.hi-s.lo)*b
 	if rows == 0 {
 		clear(s.dw)
 		clear(s.dr)
 		clear(s.db)
 		clear(s.drb) // nil before multiplication
-		return true
+		return
 	}
 	dz, ones := s.dz[lo*g3:(lo+rows)*g3], s.ones[:rows]
 	layerGemm(true, false, f, g3, rows, s.x[lo*f:], f, dz, g3, 0, s.dwt, g3)
@@ -888,7 +864,6 @@ func gruBackward[T float](op *gruBackwardOp, ts []*tensor.Dense) bool {
 		copy(s.drb, s.db[:2*h])
 		columnSums(s.drb[2*h:], da[2*h:], ones, g3)
 	}
-	return true
 }
 
 // columnSums sets dst to the column sums of the len(ones)×len(dst)

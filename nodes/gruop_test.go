@@ -411,7 +411,7 @@ func TestGRULayerNodes(t *testing.T) {
 	if must(a.Hidden(0)) != h {
 		t.Error("the state after timestep 0, read last in reverse, is not the final state")
 	}
-	if must(a.Hidden(1)) != must(a.Hidden(1)) {
+	if first := must(a.Hidden(1)); must(a.Hidden(1)) != first {
 		t.Error("reading a state twice gave two nodes")
 	}
 	if must(a.Hidden(1)) == must(b.Hidden(1)) {

@@ -105,3 +105,85 @@ func inputGradient[T float](dx, dz, w []T, transposed bool, lo, rows, f, g int) 
 	}
 	layerGemm(false, false, rows, f, g, dz[lo*g:(lo+rows)*g], g, w, f, 0, dx[lo*f:], f)
 }
+
+// fusedDims are the sizes of a fused recurrent layer (lstmOp, gruOp): B
+// sequences of F features, H hidden units, and the dtype and graph of its
+// inputs.
+type fusedDims struct {
+	b, f, h int
+	dt      tensor.Dtype
+	g       *gorgonia.ExprGraph
+}
+
+// fusedLayerDims returns the sizes of the fused recurrent layer of kind
+// ("lstm", "gru") called name, whose weights have gates blocks of H rows,
+// from its inputs x and recurrent weights r.
+func fusedLayerDims(kind, name string, gates int, x []*gorgonia.Node, r *gorgonia.Node) (fusedDims, error) {
+	fail := func(format string, args ...any) (fusedDims, error) {
+		return fusedDims{}, errors.Errorf("nodes: %s layer %q: "+format, append([]any{kind, name}, args...)...)
+	}
+	if len(x) == 0 {
+		return fail("no timesteps")
+	}
+	if x[0] == nil || x[0].Dims() != 2 {
+		return fail("input at t=0 must be a B×F matrix, got %v", lstmShapeOf(x[0]))
+	}
+	d := fusedDims{b: x[0].Shape()[0], f: x[0].Shape()[1], dt: x[0].Dtype(), g: x[0].Graph()}
+	if d.dt != tensor.Float64 && d.dt != tensor.Float32 {
+		return fail("dtype %v, want float64 or float32", d.dt)
+	}
+	if r == nil || r.Dims() != 2 || r.Shape()[0]%gates != 0 || r.Shape()[0] == 0 || r.Shape()[1] != r.Shape()[0]/gates {
+		return fail("recurrent weights must be a %dH×H matrix, got %v", gates, lstmShapeOf(r))
+	}
+	d.h = r.Shape()[1]
+	return d, nil
+}
+
+// fusedParam is an input of a fused recurrent layer other than its x_t and
+// masks, and the shape it must have.
+type fusedParam struct {
+	what  string
+	n     *gorgonia.Node
+	shape []int
+}
+
+// fusedLayerArgs checks the inputs of the fused recurrent layer of kind
+// called name against its sizes d, and returns them in the order of the
+// op's inputs: the x_t, the params, then the masks (none when nil).
+func fusedLayerArgs(kind, name string, d fusedDims, x []*gorgonia.Node, params []fusedParam, masks []*gorgonia.Node) (gorgonia.Nodes, error) {
+	check := func(what string, n *gorgonia.Node, shape ...int) error {
+		if n == nil || n.Dims() != len(shape) || !n.Shape().Eq(tensor.Shape(shape)) || n.Dtype() != d.dt || n.Graph() != d.g {
+			got := any("nil")
+			if n != nil {
+				got = fmt.Sprintf("%v of %v", n.Shape(), n.Dtype())
+			}
+			return errors.Errorf("nodes: %s layer %q: %s must be %v of %v in the inputs' graph, got %v", kind, name, what, tensor.Shape(shape), d.dt, got)
+		}
+		return nil
+	}
+	args := make(gorgonia.Nodes, 0, len(x)+len(params)+len(masks))
+	for t, n := range x {
+		if err := check(fmt.Sprintf("input at t=%d", t), n, d.b, d.f); err != nil {
+			return nil, err
+		}
+		args = append(args, n)
+	}
+	for _, p := range params {
+		if err := check(p.what, p.n, p.shape...); err != nil {
+			return nil, err
+		}
+		args = append(args, p.n)
+	}
+	if masks != nil {
+		if len(masks) != len(x) {
+			return nil, errors.Errorf("nodes: %s layer %q: %d masks for %d timesteps", kind, name, len(masks), len(x))
+		}
+		for t, m := range masks {
+			if err := check(fmt.Sprintf("mask at t=%d", t), m, d.b); err != nil {
+				return nil, err
+			}
+			args = append(args, m)
+		}
+	}
+	return args, nil
+}

@@ -201,9 +201,6 @@ const (
 )
 
 func newLSTMOp(s LSTMSpec) (*lstmOp, gorgonia.Nodes, error) {
-	fail := func(format string, args ...any) (*lstmOp, gorgonia.Nodes, error) {
-		return nil, nil, errors.Errorf("nodes: lstm layer %q: "+format, append([]any{s.Name}, args...)...)
-	}
 	if s.Gate == 0 {
 		s.Gate = Sigmoid
 	}
@@ -211,70 +208,27 @@ func newLSTMOp(s LSTMSpec) (*lstmOp, gorgonia.Nodes, error) {
 		s.State = Tanh
 	}
 	if !s.Gate.Valid() || !s.State.Valid() {
-		return fail("gate activation %v and state activation %v must be valid", s.Gate, s.State)
+		return nil, nil, errors.Errorf("nodes: lstm layer %q: gate activation %v and state activation %v must be valid", s.Name, s.Gate, s.State)
 	}
-	steps := len(s.X)
-	if steps == 0 {
-		return fail("no timesteps")
+	d, err := fusedLayerDims("lstm", s.Name, 4, s.X, s.R)
+	if err != nil {
+		return nil, nil, err
 	}
-	if s.X[0] == nil || s.X[0].Dims() != 2 {
-		return fail("input at t=0 must be a B×F matrix, got %v", lstmShapeOf(s.X[0]))
-	}
-	b, f, dt, g := s.X[0].Shape()[0], s.X[0].Shape()[1], s.X[0].Dtype(), s.X[0].Graph()
-	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return fail("dtype %v, want float64 or float32", dt)
-	}
-	if s.R == nil || s.R.Dims() != 2 || s.R.Shape()[0]%4 != 0 || s.R.Shape()[0] == 0 || s.R.Shape()[1] != s.R.Shape()[0]/4 {
-		return fail("recurrent weights must be a 4H×H matrix, got %v", lstmShapeOf(s.R))
-	}
-	h := s.R.Shape()[1]
-	check := func(what string, n *gorgonia.Node, shape ...int) error {
-		if n == nil || n.Dims() != len(shape) || !n.Shape().Eq(tensor.Shape(shape)) || n.Dtype() != dt || n.Graph() != g {
-			got := any("nil")
-			if n != nil {
-				got = fmt.Sprintf("%v of %v", n.Shape(), n.Dtype())
-			}
-			return errors.Errorf("nodes: lstm layer %q: %s must be %v of %v in the inputs' graph, got %v", s.Name, what, tensor.Shape(shape), dt, got)
-		}
-		return nil
-	}
-	args := make(gorgonia.Nodes, 0, 2*steps+lstmParams)
-	for t, x := range s.X {
-		if err := check(fmt.Sprintf("input at t=%d", t), x, b, f); err != nil {
-			return nil, nil, err
-		}
-		args = append(args, x)
-	}
-	for _, p := range []struct {
-		what  string
-		n     *gorgonia.Node
-		shape []int
-	}{
+	b, f, h := d.b, d.f, d.h
+	args, err := fusedLayerArgs("lstm", s.Name, d, s.X, []fusedParam{
 		{"input weights", s.W, []int{4 * h, f}},
 		{"recurrent weights", s.R, []int{4 * h, h}},
 		{"bias", s.B, []int{4 * h}},
 		{"initial hidden state", s.H0, []int{b, h}},
 		{"initial cell state", s.C0, []int{b, h}},
-	} {
-		if err := check(p.what, p.n, p.shape...); err != nil {
-			return nil, nil, err
-		}
-		args = append(args, p.n)
+	}, s.Masks)
+	if err != nil {
+		return nil, nil, err
 	}
-	if s.Masks != nil {
-		if len(s.Masks) != steps {
-			return fail("%d masks for %d timesteps", len(s.Masks), steps)
-		}
-		for t, m := range s.Masks {
-			if err := check(fmt.Sprintf("mask at t=%d", t), m, b); err != nil {
-				return nil, nil, err
-			}
-			args = append(args, m)
-		}
-	}
+	steps := len(s.X)
 	op := &lstmOp{
 		opBase: opBase{len(args)}, name: s.Name, steps: steps, batch: b, in: f, hidden: h,
-		masked: s.Masks != nil, reverse: s.Reverse, gate: s.Gate, state: s.State, dt: dt,
+		masked: s.Masks != nil, reverse: s.Reverse, gate: s.Gate, state: s.State, dt: d.dt,
 	}
 	for p := range op.reads {
 		op.reads[p] = make([]*gorgonia.Node, steps+1)

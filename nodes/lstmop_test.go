@@ -237,7 +237,7 @@ func TestLSTMLayerNodes(t *testing.T) {
 	if must(a.Hidden(0)) != h || must(a.Cell(0)) != c {
 		t.Error("the state after timestep 0, read last in reverse, is not the final state")
 	}
-	if must(a.Hidden(1)) != must(a.Hidden(1)) {
+	if first := must(a.Hidden(1)); must(a.Hidden(1)) != first {
 		t.Error("reading a state twice gave two nodes")
 	}
 	if must(a.Hidden(1)) == must(b.Hidden(1)) {
@@ -321,10 +321,9 @@ func TestLSTMLayerRunsAreIndependent(t *testing.T) {
 	first := [][]float64{{1, 1, 0}, {1, 0, 0}, {1, 0, 1}}
 	second := [][]float64{{0, 1, 1}, {1, 1, 0}, {0, 1, 1}}
 	type run struct {
-		values map[string][]float64
-		vm     gorgonia.VM
-		spec   LSTMSpec
-		reads  map[string]*gorgonia.Value
+		vm    gorgonia.VM
+		spec  LSTMSpec
+		reads map[string]*gorgonia.Value
 	}
 	build := func(masks [][]float64) *run {
 		g := gorgonia.NewGraph()

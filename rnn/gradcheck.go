@@ -39,17 +39,9 @@ type GradientCheck struct {
 // nodes.CheckGradients); a correct cell stays below about 1e-7.
 func CheckGradients(newCell func(g *gorgonia.ExprGraph, p *nodes.Params) (Cell, error), cfg GradientCheck) (nodes.GradientMismatch, error) {
 	var none nodes.GradientMismatch
-	if cfg.Batch == 0 {
-		cfg.Batch = 3
-	}
-	if cfg.Steps == 0 {
-		cfg.Steps = 5
-	}
-	if cfg.Scale == 0 {
-		cfg.Scale = 0.8
-	}
-	if cfg.Batch < 1 || cfg.Steps < 1 || !(cfg.Scale > 0) {
-		return none, errors.Errorf("rnn: gradient check: batch %d, steps %d and scale %v must be positive", cfg.Batch, cfg.Steps, cfg.Scale)
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return none, err
 	}
 	g := gorgonia.NewGraph()
 	p, err := nodes.NewParams(tensor.Float64, cfg.Seed)
@@ -63,67 +55,113 @@ func CheckGradients(newCell func(g *gorgonia.ExprGraph, p *nodes.Params) (Cell, 
 	if cell == nil {
 		return none, errors.New("rnn: gradient check: the constructor returned no cell")
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x67c))
-	draw := func(n int) []float64 {
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = (2*rng.Float64() - 1) * cfg.Scale
-		}
-		return v
-	}
+	d := checkDraws{g: g, rng: rand.New(rand.NewPCG(cfg.Seed, 0x67c)), scale: cfg.Scale}
 	for _, name := range p.Names() {
-		if err := p.Set(name, draw(len(p.Values(name)))); err != nil {
+		if err := p.Set(name, d.values(len(p.Values(name)))); err != nil {
 			return none, err
 		}
-	}
-	input := func(name string, shape ...int) *gorgonia.Node {
-		v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(draw(tensor.Shape(shape).TotalSize())))
-		return gorgonia.NodeFromAny(g, v, gorgonia.WithName(name))
 	}
 	b := cfg.Batch
 	xs := make([]*gorgonia.Node, cfg.Steps)
 	for t := range xs {
-		xs[t] = input(fmt.Sprintf("gradient check/x/t%d", t), b, cell.InputSize())
+		xs[t] = d.input(fmt.Sprintf("gradient check/x/t%d", t), b, cell.InputSize())
 	}
 	var initial State
 	for i, n := range cell.StateSizes() {
-		initial = append(initial, input(fmt.Sprintf("gradient check/initial%d", i), b, n))
+		initial = append(initial, d.input(fmt.Sprintf("gradient check/initial%d", i), b, n))
 	}
 	opts := []UnrollOption{WithOutputMode(cfg.Mode), WithInitialState(initial)}
 	if cfg.Masked {
-		masks := make([]*gorgonia.Node, cfg.Steps)
-		for t := range masks {
-			m := make([]float64, b)
-			for s := range m {
-				if t < max(cfg.Steps-s, 1) {
-					m[s] = 1
-				}
-			}
-			masks[t] = gorgonia.NodeFromAny(g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("gradient check/mask/t%d", t)))
-		}
-		opts = append(opts, WithMask(masks))
+		opts = append(opts, WithMask(rightPaddedMasks(g, b, cfg.Steps)))
 	}
 	u, err := Unroll(cell, xs, opts...)
 	if err != nil {
 		return none, err
 	}
+	cost, err := d.weightedSum(append(append([]*gorgonia.Node{}, u.Outputs...), u.Final...))
+	if err != nil {
+		return none, err
+	}
+	wrt := append(append(cell.Learnables(), xs...), initial...)
+	return nodes.CheckGradients(cost, wrt, 1e-6, 1e-3)
+}
+
+// withDefaults returns cfg with its zero sizes and scale set to the
+// defaults, or an error for sizes or a scale that are not positive.
+func (cfg GradientCheck) withDefaults() (GradientCheck, error) {
+	if cfg.Batch == 0 {
+		cfg.Batch = 3
+	}
+	if cfg.Steps == 0 {
+		cfg.Steps = 5
+	}
+	if cfg.Scale == 0 {
+		cfg.Scale = 0.8
+	}
+	if cfg.Batch < 1 || cfg.Steps < 1 || !(cfg.Scale > 0) {
+		return cfg, errors.Errorf("rnn: gradient check: batch %d, steps %d and scale %v must be positive", cfg.Batch, cfg.Steps, cfg.Scale)
+	}
+	return cfg, nil
+}
+
+// checkDraws draws the values of a gradient check, U(-scale, scale), in
+// the order they are asked for.
+type checkDraws struct {
+	g     *gorgonia.ExprGraph
+	rng   *rand.Rand
+	scale float64
+}
+
+// values returns n values.
+func (d checkDraws) values(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = (2*d.rng.Float64() - 1) * d.scale
+	}
+	return v
+}
+
+// input returns an input node called name of the shape, of drawn values.
+func (d checkDraws) input(name string, shape ...int) *gorgonia.Node {
+	v := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d.values(tensor.Shape(shape).TotalSize())))
+	return gorgonia.NodeFromAny(d.g, v, gorgonia.WithName(name))
+}
+
+// weightedSum returns the cost Σ_i Σ n_i ⊙ w_i with drawn weights w_i.
+func (d checkDraws) weightedSum(ns []*gorgonia.Node) (*gorgonia.Node, error) {
 	var cost *gorgonia.Node
-	for i, n := range append(append([]*gorgonia.Node{}, u.Outputs...), u.Final...) {
-		w := input(fmt.Sprintf("gradient check/cost weight %d", i), n.Shape()...)
+	for i, n := range ns {
+		w := d.input(fmt.Sprintf("gradient check/cost weight %d", i), n.Shape()...)
 		prod, err := gorgonia.HadamardProd(n, w)
 		if err != nil {
-			return none, err
+			return nil, err
 		}
 		s, err := gorgonia.Sum(prod)
 		if err != nil {
-			return none, err
+			return nil, err
 		}
 		if cost == nil {
 			cost = s
 		} else if cost, err = gorgonia.Add(cost, s); err != nil {
-			return none, err
+			return nil, err
 		}
 	}
-	wrt := append(append(cell.Learnables(), xs...), initial...)
-	return nodes.CheckGradients(cost, wrt, 1e-6, 1e-3)
+	return cost, nil
+}
+
+// rightPaddedMasks returns the masks of a right-padded batch of b sequences
+// of at most steps timesteps, sequence s having steps-s real ones (at
+// least 1).
+func rightPaddedMasks(g *gorgonia.ExprGraph, b, steps int) []*gorgonia.Node {
+	masks := make([]*gorgonia.Node, steps)
+	for t := range masks {
+		m := make([]float64, b)
+		for s := range m {
+			if t < max(steps-s, 1) {
+				m[s] = 1
+			}
+		}
+		masks[t] = gorgonia.NodeFromAny(g, tensor.New(tensor.WithBacking(m)), gorgonia.WithName(fmt.Sprintf("gradient check/mask/t%d", t)))
+	}
+	return masks
 }

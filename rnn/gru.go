@@ -120,65 +120,14 @@ func (c *GRU) step(s Step, x, h *gorgonia.Node) (*gorgonia.Node, error) {
 	if xw, err = nodes.AddBias(xw, c.B); err != nil {
 		return nil, err
 	}
-	var r, z, hr, rz *gorgonia.Node
+	var r, z, hr *gorgonia.Node
 	if c.mode == AfterMultiplication {
-		// One recurrent product for all three blocks.
-		if hr, err = nodes.MatMul(h, c.R, false, true); err != nil {
-			return nil, err
-		}
-		if hr, err = nodes.AddBias(hr, c.RB); err != nil {
-			return nil, err
-		}
-		if rz, err = gorgonia.Add(xw, hr); err != nil {
-			return nil, err
-		}
-		if r, err = nodes.ActivateBlock(rz, c.gate, 0, 3); err != nil {
-			return nil, err
-		}
-		if z, err = nodes.ActivateBlock(rz, c.gate, 1, 3); err != nil {
-			return nil, err
-		}
-		if hr, err = nodes.Columns(hr, 2*hid, 3*hid); err != nil {
-			return nil, err
-		}
-		if hr, err = gorgonia.HadamardProd(r, hr); err != nil {
-			return nil, err
-		}
+		r, z, hr, err = c.gatesAfter(xw, h)
 	} else {
-		// The candidate's product needs r first: reset and update get
-		// their own product with the first 2H rows of R.
-		rRZ, err := nodes.Rows(c.R, 0, 2*hid)
-		if err != nil {
-			return nil, err
-		}
-		rH, err := nodes.Rows(c.R, 2*hid, 3*hid)
-		if err != nil {
-			return nil, err
-		}
-		xRZ, err := nodes.Columns(xw, 0, 2*hid)
-		if err != nil {
-			return nil, err
-		}
-		hRZ, err := nodes.MatMul(h, rRZ, false, true)
-		if err != nil {
-			return nil, err
-		}
-		if rz, err = gorgonia.Add(xRZ, hRZ); err != nil {
-			return nil, err
-		}
-		if r, err = nodes.ActivateBlock(rz, c.gate, 0, 2); err != nil {
-			return nil, err
-		}
-		if z, err = nodes.ActivateBlock(rz, c.gate, 1, 2); err != nil {
-			return nil, err
-		}
-		rh, err := gorgonia.HadamardProd(r, h)
-		if err != nil {
-			return nil, err
-		}
-		if hr, err = nodes.MatMul(rh, rH, false, true); err != nil {
-			return nil, err
-		}
+		r, z, hr, err = c.gatesBefore(xw, h)
+	}
+	if err != nil {
+		return nil, err
 	}
 	s.Name(c.name, "reset", r)
 	s.Name(c.name, "update", z)
@@ -208,4 +157,76 @@ func (c *GRU) step(s Step, x, h *gorgonia.Node) (*gorgonia.Node, error) {
 		return nil, err
 	}
 	return s.Name(c.name, "hidden", next), nil
+}
+
+// gatesAfter returns the reset and update gates and the candidate's
+// recurrent term r ⊙ (R_h h + bR_h), resetting after the multiplication:
+// one recurrent product for all three blocks.
+func (c *GRU) gatesAfter(xw, h *gorgonia.Node) (r, z, hr *gorgonia.Node, err error) {
+	hid := c.out
+	if hr, err = nodes.MatMul(h, c.R, false, true); err != nil {
+		return nil, nil, nil, err
+	}
+	if hr, err = nodes.AddBias(hr, c.RB); err != nil {
+		return nil, nil, nil, err
+	}
+	rz, err := gorgonia.Add(xw, hr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if r, err = nodes.ActivateBlock(rz, c.gate, 0, 3); err != nil {
+		return nil, nil, nil, err
+	}
+	if z, err = nodes.ActivateBlock(rz, c.gate, 1, 3); err != nil {
+		return nil, nil, nil, err
+	}
+	if hr, err = nodes.Columns(hr, 2*hid, 3*hid); err != nil {
+		return nil, nil, nil, err
+	}
+	if hr, err = gorgonia.HadamardProd(r, hr); err != nil {
+		return nil, nil, nil, err
+	}
+	return r, z, hr, nil
+}
+
+// gatesBefore returns the reset and update gates and the candidate's
+// recurrent term R_h (r ⊙ h), resetting before the multiplication: the
+// candidate's product needs r first, so reset and update get their own
+// product with the first 2H rows of R.
+func (c *GRU) gatesBefore(xw, h *gorgonia.Node) (r, z, hr *gorgonia.Node, err error) {
+	hid := c.out
+	rRZ, err := nodes.Rows(c.R, 0, 2*hid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rH, err := nodes.Rows(c.R, 2*hid, 3*hid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	xRZ, err := nodes.Columns(xw, 0, 2*hid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hRZ, err := nodes.MatMul(h, rRZ, false, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rz, err := gorgonia.Add(xRZ, hRZ)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if r, err = nodes.ActivateBlock(rz, c.gate, 0, 2); err != nil {
+		return nil, nil, nil, err
+	}
+	if z, err = nodes.ActivateBlock(rz, c.gate, 1, 2); err != nil {
+		return nil, nil, nil, err
+	}
+	rh, err := gorgonia.HadamardProd(r, h)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if hr, err = nodes.MatMul(rh, rH, false, true); err != nil {
+		return nil, nil, nil, err
+	}
+	return r, z, hr, nil
 }

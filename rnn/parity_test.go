@@ -90,7 +90,6 @@ type parity struct {
 	t     *testing.T
 	g     *gorgonia.ExprGraph
 	terms []*gorgonia.Node
-	reads []func()
 	check []func()
 }
 
