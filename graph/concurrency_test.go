@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -125,15 +126,17 @@ func (s *flipSolver) Step(vgs []gorgonia.ValueGrad) error {
 }
 
 // TestTrainingBesideInference: one goroutine trains while eight predict.
-// The training steps set the weights to one of two sets in turn; every
-// prediction must equal the prediction with one set or the other, bit for
-// bit, never a torn mix.
+// The training steps set the weights to one of two sets in turn, and
+// between them LoadStateDict loads the other set; every prediction must
+// equal the prediction with one set or the other, bit for bit, never a
+// torn mix.
 func TestTrainingBesideInference(t *testing.T) {
 	cls, _, seqs, src := concurrencyNetworks(t)
 	labelled, _ := dataset.NewClassification(seqs, []int{0, 1, 2, 0, 1, 2, 0, 1, 2}, 3)
 	trainBatch, _ := dataset.MakeBatch(labelled, []int{0, 1, 2, 3})
 	solver := &flipSolver{}
 	var preds [2]string
+	var dicts [2][]byte // each set of weights as a PyTorch state_dict
 	for k := range solver.sets {
 		solver.sets[k] = make(map[string][]float64)
 		for _, name := range cls.Learnables() {
@@ -153,6 +156,11 @@ func TestTrainingBesideInference(t *testing.T) {
 			t.Fatal(err)
 		}
 		preds[k] = fmt.Sprint(r)
+		var buf bytes.Buffer
+		if err := cls.SaveStateDict(&buf); err != nil {
+			t.Fatal(err)
+		}
+		dicts[k] = buf.Bytes()
 	}
 	if preds[0] == preds[1] {
 		t.Fatal("the two sets of weights predict alike")
@@ -164,8 +172,16 @@ func TestTrainingBesideInference(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		defer close(done)
+		// Training steps and loads of a state_dict take turns in
+		// writing the weights.
 		for i := 0; i < 40; i++ {
-			if _, err := cls.TrainStep(trainBatch, solver); err != nil {
+			var err error
+			if i%2 == 0 {
+				_, err = cls.TrainStep(trainBatch, solver)
+			} else {
+				err = cls.LoadStateDict(bytes.NewReader(dicts[(i/2+1)%2])) // the other set
+			}
+			if err != nil {
 				errs <- err
 				return
 			}

@@ -405,8 +405,23 @@ func (n *Network) loadStateDict(r io.Reader, size int64, opts []TorchOption) err
 	if err != nil {
 		return err
 	}
-	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if err := n.SetLearnable(name, values[name]); err != nil {
+	return n.setLearnables(values)
+}
+
+// setLearnables sets every learnable of values at once: a prediction
+// running beside it sees the weights of before or after, and a value that
+// cannot be set leaves every learnable as it was.
+func (n *Network) setLearnables(values map[string][]float64) error {
+	n.weights.Lock()
+	defer n.weights.Unlock()
+	names := slices.Sorted(maps.Keys(values))
+	for _, name := range names {
+		if err := n.params.Check(name, values[name]); err != nil {
+			return err
+		}
+	}
+	for _, name := range names {
+		if err := n.params.Set(name, values[name]); err != nil {
 			return err
 		}
 	}

@@ -82,6 +82,17 @@ func (p *Params) Tensor(name string) *tensor.Dense { return p.tensors[name] }
 // become infinite); the tensor itself is kept, so graphs that already use it
 // see the new values.
 func (p *Params) Set(name string, value []float64) error {
+	if err := p.Check(name, value); err != nil {
+		return err
+	}
+	copyInto(p.tensors[name], value)
+	return nil
+}
+
+// Check returns the error Set would give for value, without setting it:
+// no learnable called name, a length other than its size, or a value that
+// is not finite or beyond the store's precision.
+func (p *Params) Check(name string, value []float64) error {
 	t, ok := p.tensors[name]
 	if !ok {
 		return errors.Errorf("nodes: params: no learnable %q", name)
@@ -102,7 +113,6 @@ func (p *Params) Set(name string, value []float64) error {
 			return errors.Errorf("nodes: params: learnable %q: value %d is %v, beyond the range of the store's float32 (±%.4g)", name, i, v, math.MaxFloat32)
 		}
 	}
-	copyInto(t, value)
 	return nil
 }
 

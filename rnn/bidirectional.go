@@ -2,6 +2,7 @@ package rnn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -136,8 +137,9 @@ func unrollBidirectional(fwd, bwd Cell, xs []*gorgonia.Node, merge MergeMode,
 		return nil, err
 	}
 	// For Last the backward direction's output is taken at the last step,
-	// from all of its outputs.
-	bwdOpts := append(opts, WithReverse())
+	// from all of its outputs. (Clipped, so that appending never writes
+	// into the caller's slice.)
+	bwdOpts := append(slices.Clip(opts), WithReverse())
 	if cfg.mode == Last {
 		bwdOpts = append(bwdOpts, WithOutputMode(Sequence))
 	}

@@ -226,3 +226,33 @@ func TestRecordReadsEveryGate(t *testing.T) {
 		}
 	}
 }
+
+// TestBidirectionalLeavesTheCallersOptions: the backward direction's
+// options are the caller's plus WithReverse; appending them must not
+// write into spare capacity of the caller's slice (Go's append would).
+func TestBidirectionalLeavesTheCallersOptions(t *testing.T) {
+	g := gorgonia.NewGraph()
+	rng := rand.New(rand.NewPCG(5, 6))
+	p, _ := nodes.NewParams(tensor.Float64, 1)
+	fwd, err := NewGRU(g, p, "fwd", 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bwd, err := NewGRU(g, p, "bwd", 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := sequenceInputs(g, rng, 3, 2, 2)
+	spare := WithOutputMode(Sequence)
+	opts := append(make([]UnrollOption, 0, 4), WithOutputMode(Last))
+	full := opts[:cap(opts)]
+	full[1] = spare
+	if _, err := UnrollBidirectional(fwd, bwd, xs, Concat, opts...); err != nil {
+		t.Fatal(err)
+	}
+	var cfg unrollConfig
+	full[1](&cfg)
+	if cfg.reverse {
+		t.Error("UnrollBidirectional wrote WithReverse into the caller's slice")
+	}
+}
