@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/tensor"
 
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/dataset/japanesevowels"
+	"github.com/seqgraph/seqgraph/internal/gemm"
 	"github.com/seqgraph/seqgraph/optim"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -62,10 +64,28 @@ func timeTrainStep(b *testing.B, net *Network, bt *dataset.Batch) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		if _, err := net.TrainStep(bt, solver); err != nil {
 			b.Fatal(err)
 		}
+	}
+	cpu.report(b)
+}
+
+// cpuClock measures the process's CPU time over a benchmark's loop. On a
+// shared machine the CPU time of a step varies less than its wall time,
+// which counts the time other processes held the core.
+type cpuClock struct{ start float64 }
+
+// startCPU starts a cpuClock.
+func startCPU(b *testing.B) cpuClock { return cpuClock{processCPU(b)} }
+
+// report reports the CPU time per iteration since startCPU as cpu-ns/op,
+// where the system gives it.
+func (c cpuClock) report(b *testing.B) {
+	if haveCPUTime && b.N > 0 {
+		b.ReportMetric((processCPU(b)-c.start)*1e9/float64(b.N), "cpu-ns/op")
 	}
 }
 
@@ -372,4 +392,74 @@ func BenchmarkVideoTrainStep(b *testing.B) {
 			timeTrainStep(b, net, videoBatchOf(b))
 		})
 	}
+}
+
+// BenchmarkTrainStepFloor times the matrix products one training step of
+// BenchmarkTrainStep's network must do, at its exact shapes, back to back on
+// seqgraph's gemm with nothing else: the floor a step's time is measured
+// against (its sub-benchmarks are named as BenchmarkTrainStep's). With
+// B=32, F=12, H=100, K=9, C[m×n] = op(A)·op(B) over an inner size k:
+//
+//	forward
+//	  X·Wᵀ       T·B×4H, k=F     the input projection of every step at once
+//	  h·Rᵀ       B×4H,   k=H     T times, added to the step's projection (β=1)
+//	  h_T·Vᵀ     B×K,    k=H     the fully connected layer on the last output
+//	backward
+//	  dYᵀ·h_T    K×H,    k=B     the fully connected layer's weight gradient
+//	  dY·V       B×H,    k=K     the gradient of the last output
+//	  dz·R       B×H,    k=4H    T times, the hidden state's gradient (β=1)
+//	  Xᵀ·dZ      F×4H,   k=T·B   dWᵀ
+//	  dZᵀ·H      4H×H,   k=T·B   dR, H the states before each step
+//
+// where W (4H×F), R (4H×H) and V (K×H) are the LSTM's input and recurrent
+// weights and the fully connected layer's. Left out: the biases' gradients
+// (column sums, not products), and dZ·W, the gradient of the inputs, which
+// are data, so a step need not (and does not) compute it.
+func BenchmarkTrainStepFloor(b *testing.B) {
+	for _, steps := range []int{30, 100} {
+		b.Run(fmt.Sprintf("T=%d/%v", steps, tensor.Float32), func(b *testing.B) {
+			benchmarkFloor(b, gemm.Implementation{}.Sgemm, steps)
+		})
+		b.Run(fmt.Sprintf("T=%d/%v", steps, tensor.Float64), func(b *testing.B) {
+			benchmarkFloor(b, gemm.Implementation{}.Dgemm, steps)
+		})
+	}
+}
+
+// benchmarkFloor runs BenchmarkTrainStepFloor's products for T=steps on
+// the gemm of one element type, in buffers of the sizes a step uses.
+func benchmarkFloor[T float32 | float64](b *testing.B, gemm func(tA, tB blas.Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int), steps int) {
+	const f, h, k, batch = 12, 100, 9, 32
+	const g4, bh = 4 * h, batch * h
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func(n int) []T {
+		v := make([]T, n)
+		for i := range v {
+			v[i] = T(rng.Float64() - 0.5)
+		}
+		return v
+	}
+	rows := steps * batch
+	x, wt, r, rt, v := random(rows*f), random(f*g4), random(g4*h), random(h*g4), random(k*h)
+	z, hs, y, dy := random(rows*g4), random((steps+1)*bh), random(batch*k), random(batch*k)
+	dv, dh, dhp, dwt, dr := random(k*h), random(bh), random(bh), random(f*g4), random(g4*h)
+	const n, t = blas.NoTrans, blas.Trans
+	cpu := startCPU(b)
+	for b.Loop() {
+		gemm(n, n, rows, g4, f, 1, x, f, wt, g4, 1, z, g4)
+		for s := range steps {
+			gemm(n, n, batch, g4, h, 1, hs[s*bh:], h, rt, g4, 1, z[s*batch*g4:], g4)
+		}
+		last := hs[steps*bh:]
+		gemm(n, t, batch, k, h, 1, last, h, v, h, 0, y, k)
+		gemm(t, n, k, h, batch, 1, dy, k, last, h, 0, dv, h)
+		gemm(n, n, batch, h, k, 1, dy, k, v, h, 0, dh, h)
+		for s := steps - 1; s >= 0; s-- {
+			gemm(n, n, batch, h, g4, 1, z[s*batch*g4:], g4, r, h, 1, dhp, h)
+			dh, dhp = dhp, dh
+		}
+		gemm(t, n, f, g4, rows, 1, x, f, z, g4, 0, dwt, g4)
+		gemm(t, n, g4, h, rows, 1, z, g4, hs, h, 0, dr, h)
+	}
+	cpu.report(b)
 }
