@@ -5,6 +5,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // Adam is the Adam solver of Kingma and Ba, in PyTorch's form with bias
@@ -59,16 +61,22 @@ func (s *Adam) Step(vgs []gorgonia.ValueGrad) error {
 			adamUpdate(p.w.Float64s(), p.g.Float64s(), m.Float64s(), v.Float64s(),
 				s.lr, s.beta1, 1-s.beta1, s.beta2, 1-s.beta2, s.eps, c1, c2)
 		case tensor.Float32:
-			adamUpdate(p.w.Float32s(), p.g.Float32s(), m.Float32s(), v.Float32s(),
-				float32(s.lr), float32(s.beta1), float32(1-s.beta1), float32(s.beta2), float32(1-s.beta2),
-				float32(s.eps), float32(c1), float32(c2))
+			// The same operations as adamUpdate's, in float32 and
+			// vectorised.
+			lr, c1, c2 := float32(s.lr), float32(c1), float32(c2)
+			vecmath.Adam32(p.w.Float32s(), p.g.Float32s(), m.Float32s(), v.Float32s(), vecmath.AdamCoefficients{
+				Step: lr / c1, Beta1: float32(s.beta1), OneMinusBeta1: float32(1 - s.beta1),
+				Beta2: float32(s.beta2), OneMinusBeta2: float32(1 - s.beta2),
+				Epsilon: float32(s.eps), InvSqrtC2: 1 / sqrt(c2),
+			})
 		}
 	}
 	s.release()
 	return nil
 }
 
-// adamUpdate applies one Adam update; c1 and c2 are the bias corrections
+// adamUpdate applies one Adam update (in float64; float32 runs on
+// vecmath.Adam32, the same operations); c1 and c2 are the bias corrections
 // 1 − β1^t and 1 − β2^t. The caller computes 1 − β1 and 1 − β2 in float64
 // because in float32 the rounding error of β2 = 0.999 becomes a relative
 // error of 1e-5 in 1 − β2.

@@ -38,5 +38,8 @@ func gradSumsAsm(path, []float32, []float32, float64, *[4]float64) int {
 func dotsAsm(path, []float32, []float32, []float32, []float32, []float32, []float32, *[8]float32) int {
 	return 0
 }
+func adamAsm(path, []float32, []float32, []float32, []float32, *AdamCoefficients) int {
+	return 0
+}
 func relu64Asm(path, []float64, []float64) int                { return 0 }
 func reluGrad64Asm(path, []float64, []float64, []float64) int { return 0 }
