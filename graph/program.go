@@ -315,9 +315,11 @@ func (p *program) close() {
 func (p *program) feed(bt *dataset.Batch, carried [][]float64) error {
 	f := bt.F
 	for t, in := range p.inputs {
-		fill(in, func(i int) float64 { return bt.X[((i/f)*bt.T+t)*f+i%f] })
+		// Sequence i's values at step t are X[(i·T+t)·F:][:F], and its
+		// mask is Mask[i·T+t].
+		fillRows(in, bt.X, t*f, bt.T*f, f)
 		if p.masks != nil {
-			fill(p.masks[t], func(i int) float64 { return bt.Mask[i*bt.T+t] })
+			fillRows(p.masks[t], bt.Mask, t, bt.T, 1)
 		}
 	}
 	p.hostMasks[0].val = bt.Mask
@@ -379,6 +381,28 @@ func fill(d *tensor.Dense, f func(i int) float64) {
 		v := d.Float32s()
 		for i := range v {
 			v[i] = float32(f(i))
+		}
+	}
+}
+
+// fillRows sets row r of d, whose rows are width values long, to the width
+// values of src from start + r·stride: the copy of a time step out of a
+// batch, one row (not one call) at a time.
+func fillRows(d *tensor.Dense, src []float64, start, stride, width int) {
+	switch d.Dtype() {
+	case tensor.Float64:
+		copyRows(d.Float64s(), src, start, stride, width)
+	case tensor.Float32:
+		copyRows(d.Float32s(), src, start, stride, width)
+	}
+}
+
+// copyRows is fillRows on dst's values.
+func copyRows[T float32 | float64](dst []T, src []float64, start, stride, width int) {
+	for r := 0; r*width < len(dst); r++ {
+		row := dst[r*width : (r+1)*width]
+		for j, x := range src[start+r*stride:][:width] {
+			row[j] = T(x)
 		}
 	}
 }
