@@ -173,9 +173,9 @@ func activateRows[T float](a Activation, x, y []T, rows, cols, off, n int) {
 	if x32, ok := any(x).([]float32); ok && (a == Tanh || a == Sigmoid) {
 		y32 := any(y).([]float32)
 		if n == cols {
-			// One contiguous run: whole vectors but for the last few
-			// elements, where per row of 100 units the last 4 of each
-			// row went to the Go loop.
+			// One contiguous run: whole vectors but for one partial
+			// vector at the end, not one per row (the last 4 of each
+			// row of 100 units).
 			activate32(a, y32[:rows*n], x32[:rows*n])
 			return
 		}

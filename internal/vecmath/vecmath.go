@@ -1,7 +1,9 @@
 // Package vecmath evaluates float32 activation functions over slices, with
 // AVX-512 and AVX2 kernels on amd64 chosen at run time and a portable Go
-// loop elsewhere. The AVX-512 kernels do the last partial vector with
-// masked loads and stores; after the AVX2 ones, the Go loop does it.
+// loop elsewhere. The activation and LSTM kernels do the last partial
+// vector with masked loads and stores, so that every element of a slice
+// goes through the same vector arithmetic wherever it lies (the other
+// kernels leave it to the Go loop, which rounds as they do).
 //
 // The functions compute exactly the rational approximation of nodes'
 // scalar tanh32 (Eigen's float32 tanh): x clamped to [-9, 9], x itself for

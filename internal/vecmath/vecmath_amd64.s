@@ -1,6 +1,7 @@
 //go:build amd64 && gc && !noasm && !purego
 
 #include "textflag.h"
+#include "tail_amd64.h"
 
 // Vector forms of vecmath's scalar tanh32 (see tanh.go): clamp x to
 // [-9, 9], p = x·P(x²), q = Q(x²), p/q, and x itself where |x| < 4e-4.
@@ -13,9 +14,10 @@
 // source when either is NaN) and on to the result; the |x| < 4e-4 compare
 // is false for NaN.
 //
-// Each function processes n elements, n being a multiple of the vector
-// width (8 or 16), two vectors per iteration while it can, then one. The
-// Go side handles the remaining elements.
+// Each function processes n > 0 elements, two vectors per iteration while
+// it can, then one, then the last partial vector with masked loads and
+// stores (VMASKMOVPS for AVX2, an opmask for AVX-512), so that every
+// element goes through the same vector arithmetic.
 
 // consts holds each constant in 8 copies (32 bytes), for AVX2 memory
 // operands; the AVX-512 kernels broadcast the first copy.
@@ -130,6 +132,7 @@ DATA consts<>+560(SB)/8, $0xbf800000bf800000
 DATA consts<>+568(SB)/8, $0xbf800000bf800000
 GLOBL consts<>(SB), RODATA|NOPTR, $576
 
+
 // AVX2 + FMA. Registers: Y15 = 9, Y14 = -9, Y13 = abs mask, Y12 = 4e-4,
 // Y11 = 1, Y10 = -1; the coefficients and 0.5 come from memory.
 #define LOADC8 \
@@ -193,12 +196,24 @@ loop2:                       \
 	JMP     loop2;       \
 one:                         \
 	CMPQ    CX, $8;      \
-	JLT     done;        \
+	JLT     tail;        \
 	VMOVUPS (SI), Y0;    \
 	pre(Y0);             \
 	TANH8(Y0, Y1, Y2, Y3, Y4); \
 	post(Y0);            \
 	VMOVUPS Y0, (DI);    \
+	ADDQ    $32, SI;     \
+	ADDQ    $32, DI;     \
+	SUBQ    $8, CX;      \
+tail:                        \
+	TESTQ   CX, CX;      \
+	JZ      done;        \
+	TAILMASK(CX, AX, Y5); \
+	VMASKMOVPS (SI), Y5, Y0; \
+	pre(Y0);             \
+	TANH8(Y0, Y1, Y2, Y3, Y4); \
+	post(Y0);            \
+	VMASKMOVPS Y0, Y5, (DI); \
 done:                        \
 	VZEROUPPER;          \
 	RET
