@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqgraph/seqgraph/dataset"
 	"github.com/seqgraph/seqgraph/graph/internal/exec"
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 	"github.com/seqgraph/seqgraph/nodes"
 	"github.com/seqgraph/seqgraph/rnn"
 )
@@ -282,9 +283,7 @@ func accumulate(l learnable, g gorgonia.Value) error {
 		}
 	case tensor.Float32:
 		dst := l.grad.Float32s()
-		for i, v := range d.Float32s() {
-			dst[i] += v
-		}
+		vecmath.Elementwise32(vecmath.AddTo, dst, d.Float32s(), nil)
 	}
 	return nil
 }
@@ -460,10 +459,9 @@ func firstNonFinite(d *tensor.Dense) (int, float64, bool) {
 			}
 		}
 	case tensor.Float32:
-		for i, v := range d.Float32s() {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return i, f, true
-			}
+		v := d.Float32s()
+		if i := vecmath.FirstNonFinite32(v); i >= 0 {
+			return i, float64(v[i]), true
 		}
 	}
 	return 0, 0, false

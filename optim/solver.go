@@ -7,6 +7,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/seqgraph/seqgraph/internal/vecmath"
 )
 
 // L2Factorer is implemented by a gorgonia.ValueGrad that scales the L2
@@ -301,6 +303,9 @@ type float interface{ ~float32 | ~float64 }
 
 // firstNonFinite returns the index of the first NaN or Inf in s, or -1.
 func firstNonFinite[T float](s []T) int {
+	if s32, ok := any(s).([]float32); ok {
+		return vecmath.FirstNonFinite32(s32)
+	}
 	for i, x := range s {
 		// x-x is 0 for finite x and NaN for NaN and ±Inf.
 		if x-x != 0 {

@@ -86,3 +86,22 @@ func sigmoidAsm(p path, dst, src []float32) int {
 	}
 	return 0
 }
+
+// nonFiniteAVX2 returns the offset, a multiple of 32, of the first block of
+// 32 elements of v[:n] that holds a NaN or an infinity, or n if none does;
+// n is a multiple of 32 and > 0.
+//
+//go:noescape
+func nonFiniteAVX2(v *float32, n int) int
+
+// nonFiniteAsm runs the AVX2 kernel, on AVX-512 machines too, on the
+// longest prefix of whole blocks of 32 and returns where FirstNonFinite32's
+// Go loop starts: the block with the first non-finite element, or the end
+// of the prefix.
+func nonFiniteAsm(p path, v []float32) int {
+	n := len(v) &^ 31
+	if p == pathGo || n == 0 {
+		return 0
+	}
+	return nonFiniteAVX2(&v[0], n)
+}

@@ -41,5 +41,6 @@ func dotsAsm(path, []float32, []float32, []float32, []float32, []float32, []floa
 func adamAsm(path, []float32, []float32, []float32, []float32, *AdamCoefficients) int {
 	return 0
 }
+func nonFiniteAsm(path, []float32) int                        { return 0 }
 func relu64Asm(path, []float64, []float64) int                { return 0 }
 func reluGrad64Asm(path, []float64, []float64, []float64) int { return 0 }
