@@ -20,11 +20,6 @@ func tanhAVX512(dst, src *float32, n int)
 //go:noescape
 func sigmoidAVX512(dst, src *float32, n int)
 
-// tailMask is 8 lanes of all ones and then 8 of zeros: the 8 lanes from
-// its element 8-r are the mask with which the AVX2 kernels load and store
-// the last r elements (TAILMASK in tail_amd64.h).
-var tailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
-
 var (
 	hasAVX2FMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512  = hasAVX2FMA && cpu.X86.HasAVX512F

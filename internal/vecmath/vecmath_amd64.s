@@ -132,6 +132,19 @@ DATA consts<>+560(SB)/8, $0xbf800000bf800000
 DATA consts<>+568(SB)/8, $0xbf800000bf800000
 GLOBL consts<>(SB), RODATA|NOPTR, $576
 
+// tailMask is 8 lanes of all ones and then 8 of zeros: the 8 lanes from
+// its element 8-r are the mask with which the AVX2 kernels of this package
+// load and store the last r elements (TAILMASK in tail_amd64.h).
+DATA ·tailMask+0(SB)/8, $0xffffffffffffffff
+DATA ·tailMask+8(SB)/8, $0xffffffffffffffff
+DATA ·tailMask+16(SB)/8, $0xffffffffffffffff
+DATA ·tailMask+24(SB)/8, $0xffffffffffffffff
+DATA ·tailMask+32(SB)/8, $0
+DATA ·tailMask+40(SB)/8, $0
+DATA ·tailMask+48(SB)/8, $0
+DATA ·tailMask+56(SB)/8, $0
+GLOBL ·tailMask(SB), RODATA|NOPTR, $64
+
 
 // AVX2 + FMA. Registers: Y15 = 9, Y14 = -9, Y13 = abs mask, Y12 = 4e-4,
 // Y11 = 1, Y10 = -1; the coefficients and 0.5 come from memory.
