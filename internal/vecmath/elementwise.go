@@ -40,7 +40,10 @@ func elementwiseWith(p path, op Op, dst, a, b []float32) {
 	elementwiseGo(op, dst[k:], a[k:n], b[k:n])
 }
 
-// elementwiseGo is Elementwise32 in Go.
+// elementwiseGo is Elementwise32 in Go. The conversions round each
+// product to float32 before it is added, as the vector kernels do, which
+// keeps a compiler that fuses multiply-adds (GOAMD64=v3) from changing the
+// result.
 func elementwiseGo(op Op, dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	switch op {
@@ -58,27 +61,27 @@ func elementwiseGo(op Op, dst, a, b []float32) {
 		}
 	case AddMul:
 		for i, x := range a {
-			dst[i] += x * b[i]
+			dst[i] += float32(x * b[i])
 		}
 	case SigmoidGrad:
 		for i, x := range a {
 			y := b[i]
-			dst[i] = x * (y * (1 - y))
+			dst[i] = x * float32(y*(1-y))
 		}
 	case AddSigmoidGrad:
 		for i, x := range a {
 			y := b[i]
-			dst[i] += x * (y * (1 - y))
+			dst[i] += float32(x * float32(y*(1-y)))
 		}
 	case TanhGrad:
 		for i, x := range a {
 			y := b[i]
-			dst[i] = x * (1 - y*y)
+			dst[i] = x * (1 - float32(y*y))
 		}
 	case AddTanhGrad:
 		for i, x := range a {
 			y := b[i]
-			dst[i] += x * (1 - y*y)
+			dst[i] += float32(x * (1 - float32(y*y)))
 		}
 	case AddTo:
 		for i, x := range a {

@@ -21,15 +21,15 @@ func TestElementwise32(t *testing.T) {
 		case Mul:
 			return x * y
 		case AddMul:
-			return d + x*y
+			return d + float32(x*y)
 		case SigmoidGrad:
-			return x * (y * (1 - y))
+			return x * float32(y*(1-y))
 		case AddSigmoidGrad:
-			return d + x*(y*(1-y))
+			return d + float32(x*float32(y*(1-y)))
 		case TanhGrad:
-			return x * (1 - y*y)
+			return x * (1 - float32(y*y))
 		case AddTanhGrad:
-			return d + x*(1-y*y)
+			return d + float32(x*(1-float32(y*y)))
 		}
 		return d + x // AddTo
 	}
